@@ -1,0 +1,57 @@
+/**
+ * The two kinds of failure the engine knows: configuration that cannot work
+ * (thrown once, at start-up) and a malformed header from a trusted proxy
+ * (returned per request, never thrown, so a hostile request cannot crash the
+ * process).
+ */
+
+/** Stable codes, so callers can branch without parsing messages. */
+export type WaitressProxyErrorCode =
+  | 'WAITRESS_PROXY_INVALID_OPTION'
+  | 'WAITRESS_PROXY_MALFORMED_HEADER';
+
+/**
+ * Thrown by `compileOptions` when an option cannot work. The message names the
+ * option, the value received, and what to write instead.
+ */
+export class WaitressProxyConfigError extends TypeError {
+  readonly code = 'WAITRESS_PROXY_INVALID_OPTION' satisfies WaitressProxyErrorCode;
+  /** The option at fault, as the user spells it (`trustedProxyCount`). */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`waitress-proxy: ${message}`);
+    this.name = 'WaitressProxyConfigError';
+    this.option = option;
+  }
+}
+
+/**
+ * A proxy header sent by a trusted proxy that cannot be understood. It is a
+ * client error (400), and its message is safe to show: it names the header,
+ * exactly as waitress does (`Header "X-Forwarded-Proto" malformed.`), and
+ * never repeats the value. The value and the reason are kept for logs.
+ *
+ * `status`, `statusCode` and `expose` follow the http-errors convention that
+ * Express, Fastify and Koa error handlers read.
+ */
+export class MalformedProxyHeaderError extends Error {
+  readonly code = 'WAITRESS_PROXY_MALFORMED_HEADER' satisfies WaitressProxyErrorCode;
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+  /** The header's name in its usual spelling, such as `X-Forwarded-For`. */
+  readonly header: string;
+  /** Why the header was refused, for logs. */
+  readonly reason: string;
+  /** The header's value as received, for logs only: never send it back. */
+  readonly value: string;
+
+  constructor(header: string, reason: string, value: string) {
+    super(`Header "${header}" malformed.`);
+    this.name = 'MalformedProxyHeaderError';
+    this.header = header;
+    this.reason = reason;
+    this.value = value;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The `host` of `X-Forwarded-Host` and of `Forwarded: host=`: RFC 7230
+ * section 5.4 `Host = uri-host [ ":" port ]`.
+ *
+ * waitress passes any text on as HTTP_HOST and SERVER_NAME. Because a
+ * forwarded host ends up in URLs the app builds (redirects, links, password
+ * reset mails), we refuse anything that is not a plain host: a name of
+ * letters, digits, `-`, `.`, `_` and `~`, an IPv4 address, or a bracketed
+ * IPv6 address without zone; with an optional port 1-65535. `evil.com/x`,
+ * `user@evil.com`, `a b`, `host:1:2`, `[::1` and `example.com:0` are all
+ * malformed.
+ */
+import { isIPv6, isPort } from './address.js';
+
+/** A parsed host. */
+export interface ParsedHost {
+  /** The name or address, IPv6 in brackets (waitress's SERVER_NAME). */
+  readonly hostname: string;
+  /** The port as written, if any. */
+  readonly port: string | undefined;
+}
+
+/** Why a host was refused, for the malformed-header log line. */
+export const INVALID_HOST = 'not a host name or address with an optional port 1-65535';
+
+/** Parses a forwarded host, or returns undefined when it is not a valid one. */
+export function parseHost(text: string): ParsedHost | undefined {
+  let end: number;
+  if (text.charCodeAt(0) === 0x5b /* [ */) {
+    const close = text.indexOf(']');
+    if (close === -1 || !isIPv6(text.slice(1, close))) return undefined;
+    end = close + 1;
+  } else {
+    end = text.indexOf(':');
+    if (end === -1) end = text.length;
+    if (end === 0) return undefined;
+    for (let i = 0; i < end; i++) {
+      if (!isNameChar(text.charCodeAt(i))) return undefined;
+    }
+  }
+  if (end === text.length) return { hostname: text, port: undefined };
+  if (text.charCodeAt(end) !== 0x3a /* : */) return undefined;
+  const port = text.slice(end + 1);
+  if (!isPort(port)) return undefined;
+  return { hostname: text.slice(0, end), port };
+}
+
+/** RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~" */
+function isNameChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
+  );
+}
+
+/**
+ * The host name of a Host header sent directly by the client, read the way
+ * the frameworks read it: everything before the port, IPv6 kept in
+ * brackets. Lenient on purpose: the Host of a direct connection is not a
+ * proxy header, and refusing it is the HTTP server's business, not ours.
+ */
+export function hostnameOf(host: string | undefined): string | undefined {
+  if (host === undefined || host === '') return undefined;
+  const start = host.charCodeAt(0) === 0x5b /* [ */ ? host.indexOf(']') + 1 : 0;
+  const colon = host.indexOf(':', start);
+  return colon === -1 ? host : host.slice(0, colon);
+}

@@ -1,0 +1,26 @@
+/**
+ * @waitress-proxy/core: the framework-free engine. Compile the options once
+ * with `compileOptions`, then call `resolve` per request; adapters apply the
+ * result with `applyHeaderChanges`.
+ */
+export { compileOptions, PROXY_HEADER_NAMES } from './options.js';
+export type {
+  CompiledOptions,
+  ProxyHeaderName,
+  ProxyLogger,
+  WaitressProxyOptions,
+} from './options.js';
+export type { TrustedProxy, TrustFunction, TrustMatcher } from './trust.js';
+export { resolve } from './resolve.js';
+export type {
+  HeaderChange,
+  HeaderValue,
+  ProxyView,
+  RequestHeaders,
+  RequestInput,
+  Resolution,
+} from './resolve.js';
+export { applyHeaderChanges } from './headers.js';
+export type { MutableHeaders } from './headers.js';
+export { MalformedProxyHeaderError, WaitressProxyConfigError } from './errors.js';
+export type { WaitressProxyErrorCode } from './errors.js';

@@ -1,0 +1,311 @@
+/**
+ * The options, waitress's names in camelCase, validated and normalized once.
+ *
+ * | waitress                          | here                          |
+ * | --------------------------------- | ----------------------------- |
+ * | `trusted_proxy`                   | `trustedProxy`                |
+ * | `trusted_proxy_count`             | `trustedProxyCount`           |
+ * | `trusted_proxy_headers`           | `trustedProxyHeaders`         |
+ * | `clear_untrusted_proxy_headers`   | `clearUntrustedProxyHeaders`  |
+ * | `log_untrusted_proxy_headers`     | `logUntrustedProxyHeaders`    |
+ * | `url_scheme`                      | `urlScheme`                   |
+ * | `url_prefix`                      | `urlPrefix`                   |
+ * | (the `waitress` logger)           | `logger`                      |
+ * | (none)                            | `requireTrustedHops`          |
+ */
+import { WaitressProxyConfigError } from './errors.js';
+import { compileTrust, describe, splitList } from './trust.js';
+import type { TrustedProxy, TrustMatcher } from './trust.js';
+
+/** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
+export interface ProxyLogger {
+  warn(message: string): void;
+}
+
+/** A proxy header the engine can be told to trust (lower case). */
+export type ProxyHeaderName =
+  | 'x-forwarded-for'
+  | 'x-forwarded-host'
+  | 'x-forwarded-proto'
+  | 'x-forwarded-port'
+  | 'x-forwarded-by'
+  | 'forwarded';
+
+/** The options, shared unchanged by every adapter. */
+export interface WaitressProxyOptions {
+  /**
+   * Which peers are trusted proxies; their proxy headers are used. Without
+   * it no peer is trusted and every proxy header is ignored (and removed,
+   * see `clearUntrustedProxyHeaders`). See {@link TrustedProxy} for the forms.
+   * waitress: `trusted_proxy`. Default: none.
+   */
+  trustedProxy?: TrustedProxy | undefined;
+  /**
+   * How many proxies to trust in a chain: the trusted window is the last
+   * `trustedProxyCount` entries of `X-Forwarded-For`, `X-Forwarded-Host` and
+   * `Forwarded`, and the oldest entry inside it is the client. A positive
+   * integer or `Infinity`. waitress: `trusted_proxy_count`. Default: 1.
+   */
+  trustedProxyCount?: number | undefined;
+  /**
+   * Which proxy headers a trusted proxy may set: any of `x-forwarded-for`,
+   * `x-forwarded-host`, `x-forwarded-proto`, `x-forwarded-port`,
+   * `x-forwarded-by`, or `forwarded` alone (RFC 7239; it cannot be mixed
+   * with the others). An array, or one string separated by spaces or commas;
+   * case-insensitive. With `trustedProxy` but without this option only
+   * `x-forwarded-proto` is trusted, with a warning, as in waitress.
+   * waitress: `trusted_proxy_headers`.
+   */
+  trustedProxyHeaders?: string | readonly string[] | undefined;
+  /**
+   * Remove the proxy headers that were not used (from untrusted peers, or
+   * not in `trustedProxyHeaders`), so no code downstream can read a forged
+   * one. waitress: `clear_untrusted_proxy_headers`. Default: true.
+   */
+  clearUntrustedProxyHeaders?: boolean | undefined;
+  /**
+   * Warn through `logger` each time untrusted proxy headers are removed.
+   * waitress: `log_untrusted_proxy_headers`. Default: false.
+   */
+  logUntrustedProxyHeaders?: boolean | undefined;
+  /**
+   * The scheme when no trusted header gives one: `'http'` or `'https'`.
+   * waitress: `url_scheme`. Default: `'https'` on a TLS socket, else `'http'`.
+   */
+  urlScheme?: 'http' | 'https' | undefined;
+  /**
+   * A path prefix the app is served under (waitress: `url_prefix`). It is
+   * normalized to one leading slash and no trailing slash, becomes the view's
+   * `prefix` (SCRIPT_NAME), and is stripped from request paths equal to it or
+   * starting with it and a slash. Default: none.
+   */
+  urlPrefix?: string | undefined;
+  /**
+   * Beyond waitress: each hop counted by `trustedProxyCount` must itself
+   * match `trustedProxy`. Walking the chain from the newest entry, the first
+   * address that is not a trusted proxy is the client, even inside the
+   * window. With `trustedProxyCount: Infinity` this is Express's
+   * `trust proxy` with a list. Default: false.
+   */
+  requireTrustedHops?: boolean | undefined;
+  /** Where warnings go. Default: `console`. */
+  logger?: ProxyLogger | undefined;
+}
+
+/** The options after validation; build it with `compileOptions`. */
+export interface CompiledOptions {
+  /** The trust matcher, or undefined when no proxy is trusted. */
+  readonly trust: TrustMatcher | undefined;
+  readonly trustedProxyCount: number;
+  readonly trustedHeaders: ReadonlySet<ProxyHeaderName>;
+  readonly clearUntrustedProxyHeaders: boolean;
+  readonly logUntrustedProxyHeaders: boolean;
+  readonly urlScheme: 'http' | 'https' | undefined;
+  /** Normalized: `''` or one leading slash and no trailing slash. */
+  readonly urlPrefix: string;
+  readonly requireTrustedHops: boolean;
+  readonly logger: ProxyLogger;
+}
+
+export const PROXY_HEADER_NAMES: readonly ProxyHeaderName[] = [
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-by',
+  'forwarded',
+];
+
+const OPTION_NAMES = [
+  'trustedProxy',
+  'trustedProxyCount',
+  'trustedProxyHeaders',
+  'clearUntrustedProxyHeaders',
+  'logUntrustedProxyHeaders',
+  'urlScheme',
+  'urlPrefix',
+  'requireTrustedHops',
+  'logger',
+] as const;
+
+/**
+ * Validates and normalizes the options once, at start-up. Throws a
+ * `WaitressProxyConfigError` that names the option, the value and the fix,
+ * for the same mistakes waitress refuses (a count or headers without
+ * `trustedProxy`, an unknown header, `forwarded` mixed with
+ * `x-forwarded-*`) and for values of the wrong type.
+ */
+export function compileOptions(options: WaitressProxyOptions = {}): CompiledOptions {
+  if (typeof options !== 'object' || (options as unknown) === null || Array.isArray(options)) {
+    throw new WaitressProxyConfigError(
+      'options',
+      `options must be an object such as { trustedProxy: '10.0.0.5' }, received ${describe(options)}.`,
+    );
+  }
+  checkOptionNames(options);
+
+  const logger = compileLogger(options.logger);
+  const trust = compileTrust(options.trustedProxy);
+  const hasTrustedProxy = trust !== undefined;
+
+  if (options.trustedProxyCount !== undefined && !hasTrustedProxy) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyCount',
+      'trustedProxyCount has no meaning without trustedProxy. Set trustedProxy to the ' +
+        'address of your proxy, or remove trustedProxyCount.',
+    );
+  }
+  const trustedProxyCount = compileCount(options.trustedProxyCount);
+
+  let trustedHeaders = compileHeaders(options.trustedProxyHeaders);
+  if (trustedHeaders.size > 0 && !hasTrustedProxy) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyHeaders',
+      'trustedProxyHeaders has no meaning without trustedProxy. Set trustedProxy to the ' +
+        'address of your proxy, or remove trustedProxyHeaders.',
+    );
+  }
+  if (trustedHeaders.size === 0 && hasTrustedProxy) {
+    // waitress keeps this for backwards compatibility and warns (adjustments.py).
+    logger.warn(
+      'waitress-proxy: trustedProxy is set but trustedProxyHeaders is not; only ' +
+        'X-Forwarded-Proto is trusted. Set trustedProxyHeaders to the headers your proxy sends, ' +
+        "such as ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'].",
+    );
+    trustedHeaders = new Set(['x-forwarded-proto']);
+  }
+
+  return Object.freeze({
+    trust,
+    trustedProxyCount,
+    trustedHeaders,
+    clearUntrustedProxyHeaders: compileBoolean(
+      'clearUntrustedProxyHeaders',
+      options.clearUntrustedProxyHeaders,
+      true,
+    ),
+    logUntrustedProxyHeaders: compileBoolean(
+      'logUntrustedProxyHeaders',
+      options.logUntrustedProxyHeaders,
+      false,
+    ),
+    urlScheme: compileScheme(options.urlScheme),
+    urlPrefix: normalizePrefix(options.urlPrefix),
+    requireTrustedHops: compileBoolean('requireTrustedHops', options.requireTrustedHops, false),
+    logger,
+  });
+}
+
+function checkOptionNames(options: object): void {
+  for (const key of Object.keys(options)) {
+    if ((OPTION_NAMES as readonly string[]).includes(key)) continue;
+    const plain = key.replace(/[_-]/g, '').toLowerCase();
+    const suggestion = OPTION_NAMES.find((name) => name.toLowerCase() === plain);
+    throw new WaitressProxyConfigError(
+      key,
+      `received an unsupported option, \`${key}\`.` +
+        (suggestion === undefined
+          ? ` The options are ${OPTION_NAMES.join(', ')}.`
+          : ` Did you mean \`${suggestion}\`?`),
+    );
+  }
+}
+
+function compileLogger(logger: unknown): ProxyLogger {
+  if (logger === undefined) return console;
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    typeof (logger as { warn?: unknown }).warn !== 'function'
+  ) {
+    throw new WaitressProxyConfigError(
+      'logger',
+      `logger must be an object with a warn(message) method, such as console or a pino logger, received ${describe(logger)}.`,
+    );
+  }
+  return logger as ProxyLogger;
+}
+
+function compileCount(count: unknown): number {
+  if (count === undefined) return 1;
+  if (typeof count !== 'number' || !(Number.isInteger(count) || count === Infinity) || count < 1) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyCount',
+      `trustedProxyCount must be a positive integer or Infinity (the number of proxies in ` +
+        `front of the app), received ${describe(count)}.`,
+    );
+  }
+  return count;
+}
+
+function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
+  let names: string[];
+  if (headers === undefined) return new Set();
+  if (typeof headers === 'string') {
+    names = splitList(headers);
+  } else if (Array.isArray(headers) && headers.every((name) => typeof name === 'string')) {
+    names = (headers as string[]).flatMap(splitList);
+  } else {
+    throw new WaitressProxyConfigError(
+      'trustedProxyHeaders',
+      `trustedProxyHeaders must be an array of header names or one string of names separated ` +
+        `by spaces or commas, received ${describe(headers)}.`,
+    );
+  }
+  const result = new Set<ProxyHeaderName>();
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (!(PROXY_HEADER_NAMES as readonly string[]).includes(lower)) {
+      throw new WaitressProxyConfigError(
+        'trustedProxyHeaders',
+        `unknown trustedProxyHeaders value "${name}". Expected some of ` +
+          `${PROXY_HEADER_NAMES.join(', ')}.`,
+      );
+    }
+    result.add(lower as ProxyHeaderName);
+  }
+  if (result.has('forwarded') && result.size > 1) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyHeaders',
+      `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
+        `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
+    );
+  }
+  return result;
+}
+
+function compileBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new WaitressProxyConfigError(
+      name,
+      `${name} must be true or false, received ${describe(value)}.`,
+    );
+  }
+  return value;
+}
+
+function compileScheme(scheme: unknown): 'http' | 'https' | undefined {
+  if (scheme === undefined) return undefined;
+  if (scheme === 'http' || scheme === 'https') return scheme;
+  throw new WaitressProxyConfigError(
+    'urlScheme',
+    `urlScheme must be 'http' or 'https', received ${describe(scheme)}.`,
+  );
+}
+
+/**
+ * waitress's `slash_fixed_str`: one leading slash, no trailing slash. A
+ * prefix of only slashes means no prefix.
+ */
+function normalizePrefix(prefix: unknown): string {
+  if (prefix === undefined) return '';
+  if (typeof prefix !== 'string' || /[?#\s]/.test(prefix.trim())) {
+    throw new WaitressProxyConfigError(
+      'urlPrefix',
+      `urlPrefix must be a path such as '/app' (no query, fragment or whitespace), received ${describe(prefix)}.`,
+    );
+  }
+  const trimmed = prefix.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}

@@ -1,0 +1,369 @@
+/**
+ * Per request: what the app should see. A pure function of the compiled
+ * options and plain request data (its only effect is warnings through the
+ * logger), following waitress's `proxy_headers.py` (which rewrites the WSGI
+ * environ) and `task.py` (which builds it).
+ *
+ * Security model, as in waitress: proxy headers are used only when the peer
+ * (the direct TCP connection) is a trusted proxy, only the headers named in
+ * `trustedProxyHeaders`, and only the last `trustedProxyCount` entries of
+ * each list, which the trusted proxies wrote; anything older came from the
+ * client. Every proxy header that was not used is removed, so no code
+ * downstream can be fooled by it.
+ */
+import { isPort, unmapIPv4 } from './address.js';
+import { MalformedProxyHeaderError } from './errors.js';
+import { readForwarded } from './forwarded.js';
+import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
+import { windowOf } from './list.js';
+import type { ForwardedNode } from './node.js';
+import { PROXY_HEADER_NAMES } from './options.js';
+import type { CompiledOptions, ProxyHeaderName, ProxyLogger } from './options.js';
+import { UNIX_SOCKET_PEER } from './trust.js';
+import { readForwardedFor, readForwardedHost, readSingleValue } from './x-forwarded.js';
+
+/** A header value as Node gives it in `IncomingMessage.headers`. */
+export type HeaderValue = string | string[] | undefined;
+
+/** Request headers as Node gives them: lower-case names. */
+export type RequestHeaders = Readonly<Record<string, HeaderValue>>;
+
+/** What the engine needs to know about one request. */
+export interface RequestInput {
+  /** `socket.remoteAddress`; undefined for a Unix socket (waitress then says `localhost`). */
+  readonly peerAddress: string | undefined;
+  /** `socket.remotePort`. */
+  readonly peerPort: number | undefined;
+  /** `socket.localPort`: the port the app listens on. */
+  readonly localPort: number | undefined;
+  /** Whether the connection to the app is TLS (`socket.encrypted`). */
+  readonly encrypted: boolean;
+  /** `req.headers`. */
+  readonly headers: RequestHeaders;
+  /** `req.url`: the path and query as received. */
+  readonly url: string;
+}
+
+/**
+ * What the app should see, each field with the WSGI environ key it stands for
+ * in waitress.
+ */
+export interface ProxyView {
+  /**
+   * The client's address (REMOTE_ADDR): the oldest address inside the trusted
+   * window, or the peer's. IPv6 without brackets, IPv4-mapped IPv6 as IPv4;
+   * `unknown` or an RFC 7239 obfuscated identifier (`_hidden`) when a trusted
+   * proxy said so.
+   */
+  readonly clientAddress: string;
+  /**
+   * The client's port (REMOTE_PORT): the one the trusted header gave with the
+   * client address, if it gave one; the peer's port when no header gave the
+   * client address.
+   */
+  readonly clientPort: number | undefined;
+  /** The scheme the client used (wsgi.url_scheme). */
+  readonly scheme: 'http' | 'https';
+  /**
+   * The host the client asked for, with a port when it is not the scheme's
+   * default (HTTP_HOST). From the trusted forwarded host, else the Host header.
+   */
+  readonly host: string | undefined;
+  /** `host` without its port, IPv6 in brackets (SERVER_NAME). */
+  readonly hostname: string | undefined;
+  /**
+   * The port the client connected to (SERVER_PORT): the forwarded one when a
+   * trusted header gave it, 80/443 when a trusted proto implies it, else the
+   * app's own listening port.
+   */
+  readonly port: number;
+  /** The normalized `urlPrefix` (SCRIPT_NAME), `''` without one. */
+  readonly prefix: string;
+  /**
+   * The request path with `prefix` removed, plus the query (PATH_INFO +
+   * QUERY_STRING); `''` or a query alone when the path is exactly the prefix.
+   * Not percent-decoded.
+   */
+  readonly path: string;
+  /** The addresses of the trusted window, client first; empty when no header gave any. */
+  readonly ips: readonly string[];
+  /** The direct peer's address (IPv4-mapped unwrapped; `localhost` for a Unix socket). */
+  readonly peerAddress: string;
+  /** Whether the peer matched `trustedProxy`. */
+  readonly peerTrusted: boolean;
+}
+
+/** A change to make to the request's headers: a new value, or `undefined` to remove it. */
+export interface HeaderChange {
+  /** Lower-case header name. */
+  readonly name: string;
+  readonly value: string | undefined;
+}
+
+/** The engine's answer for one request. */
+export type Resolution =
+  | {
+      readonly ok: true;
+      readonly view: ProxyView;
+      /** What to do to the headers; empty (and shared) when nothing changes. */
+      readonly headerChanges: readonly HeaderChange[];
+    }
+  | { readonly ok: false; readonly error: MalformedProxyHeaderError };
+
+const NO_CHANGES: readonly HeaderChange[] = Object.freeze([]);
+const NO_IPS: readonly string[] = Object.freeze([]);
+
+/** Proxy header names as waitress spells them in messages. */
+const DISPLAY_NAMES: Readonly<Record<ProxyHeaderName, string>> = {
+  'x-forwarded-for': 'X-Forwarded-For',
+  'x-forwarded-host': 'X-Forwarded-Host',
+  'x-forwarded-proto': 'X-Forwarded-Proto',
+  'x-forwarded-port': 'X-Forwarded-Port',
+  'x-forwarded-by': 'X-Forwarded-By',
+  forwarded: 'Forwarded',
+};
+
+/**
+ * Resolves one request. Never throws for any header input: a malformed header
+ * from a trusted proxy is returned as `{ ok: false, error }` (and warned
+ * about through the logger); everything else gives `{ ok: true, view }`.
+ *
+ * @param logger overrides the compiled logger for this request (Fastify's
+ *   `request.log`, say).
+ */
+export function resolve(
+  options: CompiledOptions,
+  input: RequestInput,
+  logger: ProxyLogger = options.logger,
+): Resolution {
+  const peerAddress =
+    input.peerAddress === undefined ? UNIX_SOCKET_PEER : unmapIPv4(input.peerAddress);
+  const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
+  const headers = input.headers;
+  const hostHeader = single(headers.host);
+  const scheme = options.urlScheme ?? (input.encrypted ? 'https' : 'http');
+  const view: Mutable<ProxyView> = {
+    clientAddress: peerAddress,
+    clientPort: input.peerPort,
+    scheme,
+    host: hostHeader,
+    hostname: hostnameOf(hostHeader),
+    port: input.localPort ?? (scheme === 'https' ? 443 : 80),
+    prefix: options.urlPrefix,
+    path: stripPrefix(input.url, options.urlPrefix),
+    ips: NO_IPS,
+    peerAddress,
+    peerTrusted,
+  };
+
+  let changes: HeaderChange[] | undefined;
+  if (peerTrusted) {
+    const result = applyTrustedHeaders(options, headers, view, logger);
+    if (result instanceof MalformedProxyHeaderError) {
+      logger.warn(
+        `waitress-proxy: Malformed proxy header "${result.header}" from "${peerAddress}": ` +
+          `${result.reason} value: ${JSON.stringify(truncate(result.value))}`,
+      );
+      return { ok: false, error: result };
+    }
+    changes = result;
+  }
+
+  if (options.clearUntrustedProxyHeaders) {
+    changes = removeUntrusted(options, headers, peerTrusted, changes, logger);
+  }
+  return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * waitress's `parse_proxy_headers`: fills `view` from the trusted headers and
+ * returns the header rewrites, or the first malformed header.
+ */
+function applyTrustedHeaders(
+  options: CompiledOptions,
+  headers: RequestHeaders,
+  view: Mutable<ProxyView>,
+  logger: ProxyLogger,
+): HeaderChange[] | undefined | MalformedProxyHeaderError {
+  const trusted = options.trustedHeaders;
+  const count = options.trustedProxyCount;
+  const hopTrust = options.requireTrustedHops ? options.trust : undefined;
+  let changes: HeaderChange[] | undefined;
+  let client: ForwardedNode | undefined;
+  let ips: string[] | undefined;
+  let forwardedHost = '';
+  let forwardedProto = '';
+  let forwardedPort = '';
+  let hostHeader: 'X-Forwarded-Host' | 'Forwarded' = 'X-Forwarded-Host';
+  let protoHeader: 'X-Forwarded-Proto' | 'Forwarded' = 'X-Forwarded-Proto';
+  // With requireTrustedHops the window ends at the first untrusted hop, and
+  // the host list is cut to the same depth as the address list.
+  let hostCount = count;
+
+  if (trusted.has('forwarded')) {
+    const value = single(headers.forwarded);
+    if (value !== undefined && value !== '') {
+      const window = readForwarded(value, count, hopTrust, logger);
+      if (window instanceof MalformedProxyHeaderError) return window;
+      // The oldest element inside the window that has a value wins (waitress):
+      // intermediate proxies may rewrite host or proto, but the oldest entry
+      // is what the client used.
+      for (let i = window.elements.length - 1; i >= 0; i--) {
+        const element = window.elements[i]!;
+        if (element.for !== undefined) client = element.for;
+        if (element.host !== '') forwardedHost = element.host;
+        if (element.proto !== '') forwardedProto = element.proto;
+      }
+      ips = [];
+      for (const element of window.elements) {
+        if (element.for !== undefined) ips.push(element.for.address);
+      }
+      changes = [{ name: 'forwarded', value: windowOf(value, window.start) }];
+      hostHeader = protoHeader = 'Forwarded';
+    }
+  } else {
+    if (trusted.has('x-forwarded-for')) {
+      const value = single(headers['x-forwarded-for']);
+      if (value !== undefined) {
+        const chain = readForwardedFor(value, count, hopTrust);
+        if (chain instanceof MalformedProxyHeaderError) return chain;
+        client = chain.nodes[0];
+        ips = chain.nodes.map((node) => node.address);
+        if (hopTrust !== undefined && chain.nodes.length > 0) hostCount = chain.nodes.length;
+        changes = [{ name: 'x-forwarded-for', value: windowOf(value, chain.start) }];
+      }
+    }
+    if (trusted.has('x-forwarded-host')) {
+      const value = single(headers['x-forwarded-host']);
+      if (value !== undefined) {
+        const chain = readForwardedHost(value, hostCount);
+        if (chain instanceof MalformedProxyHeaderError) return chain;
+        if (chain !== undefined) {
+          forwardedHost = chain.host;
+          (changes ??= []).push({
+            name: 'x-forwarded-host',
+            value: windowOf(value, chain.start),
+          });
+        }
+      }
+    }
+    if (trusted.has('x-forwarded-proto')) {
+      const value = single(headers['x-forwarded-proto']);
+      if (value !== undefined) {
+        const proto = readSingleValue('X-Forwarded-Proto', value);
+        if (proto instanceof MalformedProxyHeaderError) return proto;
+        forwardedProto = proto;
+      }
+    }
+    if (trusted.has('x-forwarded-port')) {
+      const value = single(headers['x-forwarded-port']);
+      if (value !== undefined) {
+        const port = readSingleValue('X-Forwarded-Port', value);
+        if (port instanceof MalformedProxyHeaderError) return port;
+        if (port !== '' && !isPort(port)) {
+          return new MalformedProxyHeaderError('X-Forwarded-Port', 'not a port 1-65535', value);
+        }
+        forwardedPort = port;
+      }
+    }
+  }
+
+  if (forwardedProto !== '') {
+    const proto = forwardedProto.toLowerCase();
+    if (proto !== 'http' && proto !== 'https') {
+      return new MalformedProxyHeaderError(protoHeader, 'unsupported proto value', forwardedProto);
+    }
+    view.scheme = proto;
+    if (forwardedPort === '') forwardedPort = proto === 'https' ? '443' : '80';
+  }
+
+  if (forwardedHost !== '') {
+    const parsed = parseHost(forwardedHost);
+    if (parsed === undefined) {
+      return new MalformedProxyHeaderError(hostHeader, INVALID_HOST, forwardedHost);
+    }
+    view.hostname = parsed.hostname;
+    if (parsed.port !== undefined) {
+      // A port inside the forwarded host beats X-Forwarded-Port and the
+      // proto's default (waitress), and the host keeps it as written.
+      forwardedPort = parsed.port;
+      view.host = forwardedHost;
+    } else if (forwardedPort !== '' && !isDefaultPort(forwardedPort, view.scheme)) {
+      view.host = `${forwardedHost}:${forwardedPort}`;
+    } else {
+      view.host = forwardedHost;
+    }
+    (changes ??= []).push({ name: 'host', value: view.host });
+  }
+
+  if (forwardedPort !== '') view.port = Number(forwardedPort);
+
+  if (client !== undefined) {
+    view.clientAddress = client.address;
+    view.clientPort = client.port;
+  }
+  if (ips !== undefined) view.ips = ips;
+  return changes;
+}
+
+function isDefaultPort(port: string, scheme: 'http' | 'https'): boolean {
+  return scheme === 'https' ? port === '443' : port === '80';
+}
+
+/**
+ * waitress's `clear_untrusted_headers`: removes the proxy headers that were
+ * not used. From an untrusted peer that is all of them; from a trusted one,
+ * those not in `trustedProxyHeaders` (with `forwarded` trusted, every
+ * `X-Forwarded-*`).
+ */
+function removeUntrusted(
+  options: CompiledOptions,
+  headers: RequestHeaders,
+  peerTrusted: boolean,
+  changes: HeaderChange[] | undefined,
+  logger: ProxyLogger,
+): HeaderChange[] | undefined {
+  let removed: string[] | undefined;
+  for (const name of PROXY_HEADER_NAMES) {
+    if (headers[name] === undefined) continue;
+    if (peerTrusted && options.trustedHeaders.has(name)) continue;
+    (changes ??= []).push({ name, value: undefined });
+    if (options.logUntrustedProxyHeaders) (removed ??= []).push(DISPLAY_NAMES[name]);
+  }
+  if (removed !== undefined) {
+    logger.warn(
+      `waitress-proxy: Removed untrusted headers (${removed.join(', ')}). ` +
+        'Remove them at the proxy instead.',
+    );
+  }
+  return changes;
+}
+
+/**
+ * waitress's `task.py`: with a prefix, a path equal to it becomes `''` and a
+ * path starting with it and a slash loses it; other paths are left alone.
+ */
+function stripPrefix(url: string, prefix: string): string {
+  if (prefix === '' || !url.startsWith(prefix)) return url;
+  const next = url.charCodeAt(prefix.length);
+  // End of URL, start of the query, or a slash: the prefix is a whole segment.
+  if (Number.isNaN(next) || next === 0x3f /* ? */ || next === 0x2f /* / */) {
+    return url.slice(prefix.length);
+  }
+  return url;
+}
+
+/**
+ * One value of a header. Node joins repeated proxy-header lines with `, `,
+ * so an array only comes from code that built headers itself: join it the
+ * same way.
+ */
+function single(value: HeaderValue): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function truncate(value: string): string {
+  return value.length > 256 ? `${value.slice(0, 256)}...` : value;
+}

@@ -1,0 +1,226 @@
+/**
+ * Who is a trusted proxy. The `trustedProxy` option is compiled once into a
+ * matcher; per request the engine only calls it.
+ *
+ * waitress compares the peer's address to one string (or `*`). We accept the
+ * same, plus lists of addresses, CIDR ranges and the names proxy-addr made
+ * familiar to Express users, and a function.
+ */
+import ipaddr from 'ipaddr.js';
+import { isIPv4, parseIPv4, parseIPv6 } from './address.js';
+import { WaitressProxyConfigError } from './errors.js';
+
+/**
+ * Decides whether an address belongs to a trusted proxy. It receives the
+ * address as the engine normalizes it: IPv4-mapped IPv6 unwrapped
+ * (`10.0.0.5`, not `::ffff:10.0.0.5`), IPv6 without brackets, and
+ * `localhost` for a peer without an address (a Unix socket).
+ */
+export type TrustFunction = (address: string) => boolean;
+
+/**
+ * The `trustedProxy` option (waitress: `trusted_proxy`).
+ *
+ * - an address (`'10.0.0.5'`, `'::1'`), as waitress takes it;
+ * - `'*'`: every peer is a trusted proxy, as in waitress;
+ * - `'localhost'`: the peer of a Unix-socket server, which has no address
+ *   (waitress names it so);
+ * - a CIDR range (`'10.0.0.0/8'`, `'10.0.0.0/255.0.0.0'`, `'fd00::/8'`);
+ * - a name: `'loopback'` (127.0.0.0/8, ::1), `'linklocal'` (169.254.0.0/16,
+ *   fe80::/10), `'uniquelocal'` (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
+ *   fc00::/7);
+ * - several of those, in an array or one string separated by commas or
+ *   spaces;
+ * - a function `(address) => boolean`.
+ *
+ * An IPv4 entry also matches the same address in IPv4-mapped IPv6 form.
+ */
+export type TrustedProxy = string | readonly string[] | TrustFunction;
+
+/** A compiled `trustedProxy`: true when `address` is a trusted proxy. */
+export type TrustMatcher = (address: string) => boolean;
+
+/** proxy-addr's named ranges, which Express users already write. */
+const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** waitress's name for a peer without an address (a Unix socket). */
+export const UNIX_SOCKET_PEER = 'localhost';
+
+interface IPv4Range {
+  readonly base: number;
+  readonly mask: number;
+}
+
+interface IPv6Range {
+  readonly network: ipaddr.IPv6;
+  readonly bits: number;
+}
+
+/** Entries split into the forms the matcher checks fastest. */
+interface TrustTable {
+  /** Canonical texts: IPv4, RFC 5952 IPv6, and `localhost`. */
+  readonly exact: Set<string>;
+  readonly v4Exact: Set<number>;
+  readonly v4Ranges: IPv4Range[];
+  readonly v6Ranges: IPv6Range[];
+}
+
+const trustNone: TrustMatcher = () => false;
+const trustAll: TrustMatcher = () => true;
+
+/** Splits a string option on commas and whitespace, dropping empty parts. */
+export function splitList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((part) => part !== '');
+}
+
+/**
+ * Compiles `trustedProxy` into a matcher. Throws a `WaitressProxyConfigError`
+ * naming the bad entry when one is not understood. Returns undefined when no
+ * proxy is trusted (the option is absent or empty).
+ */
+export function compileTrust(trustedProxy: unknown): TrustMatcher | undefined {
+  if (trustedProxy === undefined || trustedProxy === null) return undefined;
+  if (typeof trustedProxy === 'function') {
+    const trust = trustedProxy as TrustFunction;
+    return (address) => trust(address) === true;
+  }
+  let entries: string[];
+  if (typeof trustedProxy === 'string') {
+    entries = splitList(trustedProxy);
+  } else if (Array.isArray(trustedProxy)) {
+    entries = [];
+    for (const entry of trustedProxy as unknown[]) {
+      if (typeof entry !== 'string') {
+        throw new WaitressProxyConfigError(
+          'trustedProxy',
+          `trustedProxy entries must be strings, received ${describe(entry)}. ` +
+            `Write addresses and ranges as strings, such as ['10.0.0.5', '10.1.0.0/16'].`,
+        );
+      }
+      entries.push(...splitList(entry));
+    }
+  } else {
+    throw new WaitressProxyConfigError(
+      'trustedProxy',
+      `trustedProxy must be a string, an array of strings or a function, received ${describe(trustedProxy)}.`,
+    );
+  }
+  if (entries.length === 0) return undefined;
+  if (entries.includes('*')) return trustAll;
+
+  const table: TrustTable = { exact: new Set(), v4Exact: new Set(), v4Ranges: [], v6Ranges: [] };
+  for (const entry of entries) addEntry(table, entry);
+  return matcherFor(table);
+}
+
+function addEntry(table: TrustTable, entry: string): void {
+  const named = NAMED_RANGES[entry.toLowerCase()];
+  if (named !== undefined) {
+    for (const range of named) addEntry(table, range);
+    return;
+  }
+  if (entry.toLowerCase() === UNIX_SOCKET_PEER) {
+    table.exact.add(UNIX_SOCKET_PEER);
+    return;
+  }
+  const slash = entry.indexOf('/');
+  if (slash === -1) {
+    const v4 = parseIPv4(entry);
+    if (v4 !== -1) {
+      table.exact.add(entry);
+      table.v4Exact.add(v4);
+      return;
+    }
+    const v6 = parseIPv6(entry);
+    if (v6 === undefined) throw invalidEntry(entry);
+    if (v6.isIPv4MappedAddress()) {
+      const mapped = v6.toIPv4Address().toString();
+      table.exact.add(mapped);
+      table.v4Exact.add(parseIPv4(mapped));
+    } else {
+      table.exact.add(v6.toString());
+    }
+    return;
+  }
+  addRange(table, entry, entry.slice(0, slash), entry.slice(slash + 1));
+}
+
+function addRange(table: TrustTable, entry: string, address: string, suffix: string): void {
+  const v4 = parseIPv4(address);
+  const v6 = v4 === -1 ? parseIPv6(address) : undefined;
+  if (v4 === -1 && v6 === undefined) throw invalidEntry(entry);
+
+  let bits: number;
+  if (/^(0|[1-9][0-9]{0,2})$/.test(suffix)) {
+    bits = Number(suffix);
+  } else if (v4 !== -1 && isIPv4(suffix)) {
+    // A netmask (`10.0.0.0/255.0.0.0`), as proxy-addr accepts.
+    bits = ipaddr.IPv4.parse(suffix).prefixLengthFromSubnetMask() ?? -1;
+  } else {
+    bits = -1;
+  }
+
+  if (v4 !== -1) {
+    if (bits < 0 || bits > 32) throw invalidEntry(entry);
+    addIPv4Range(table, v4, bits);
+    return;
+  }
+  if (v6 === undefined || bits < 0 || bits > 128) throw invalidEntry(entry);
+  if (v6.isIPv4MappedAddress() && bits >= 96) {
+    addIPv4Range(table, parseIPv4(v6.toIPv4Address().toString()), bits - 96);
+    return;
+  }
+  table.v6Ranges.push({ network: v6, bits });
+}
+
+function addIPv4Range(table: TrustTable, address: number, bits: number): void {
+  // `>>> 0` keeps the values unsigned 32-bit; a /0 mask is 0.
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  table.v4Ranges.push({ base: (address & mask) >>> 0, mask });
+}
+
+function invalidEntry(entry: string): WaitressProxyConfigError {
+  return new WaitressProxyConfigError(
+    'trustedProxy',
+    `invalid trustedProxy entry "${entry}". Write an IP address ('10.0.0.5'), a CIDR range ` +
+      `('10.0.0.0/8' or '10.0.0.0/255.0.0.0'), one of 'loopback', 'linklocal', 'uniquelocal', ` +
+      `'localhost' (a Unix-socket peer) or '*', or pass a function (address) => boolean.`,
+  );
+}
+
+function matcherFor(table: TrustTable): TrustMatcher {
+  const { exact, v4Exact, v4Ranges, v6Ranges } = table;
+  if (v4Ranges.length === 0 && v6Ranges.length === 0 && exact.size === 0) return trustNone;
+  return (address) => {
+    // Node reports peers in canonical form, so most lookups end here.
+    if (exact.has(address)) return true;
+    let v4 = parseIPv4(address);
+    if (v4 === -1) {
+      const v6 = parseIPv6(address);
+      if (v6 === undefined) return false;
+      if (!v6.isIPv4MappedAddress()) {
+        if (exact.has(v6.toString())) return true;
+        for (const range of v6Ranges) if (v6.match(range.network, range.bits)) return true;
+        return false;
+      }
+      v4 = parseIPv4(v6.toIPv4Address().toString());
+    }
+    if (v4Exact.has(v4)) return true;
+    for (const range of v4Ranges) if (((v4 & range.mask) >>> 0) === range.base) return true;
+    return false;
+  };
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

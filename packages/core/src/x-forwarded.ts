@@ -1,0 +1,97 @@
+/**
+ * The de-facto X-Forwarded-* headers, read as waitress's `proxy_headers.py`
+ * reads them: each value unquoted (RFC 7230 quoted-string), the lists
+ * `X-Forwarded-For` and `X-Forwarded-Host` cut to the trusted window with the
+ * oldest entry inside it winning, and `X-Forwarded-Proto`/`X-Forwarded-Port`
+ * single values.
+ */
+import { MalformedProxyHeaderError } from './errors.js';
+import { lastElements } from './list.js';
+import { INVALID_NODE, parseNode } from './node.js';
+import type { ForwardedNode } from './node.js';
+import { unquote } from './quoted-string.js';
+import type { TrustMatcher } from './trust.js';
+
+export const INVALID_QUOTING = 'Invalid quoting in value';
+
+/** The trusted part of `X-Forwarded-For`. */
+export interface ForwardedChain {
+  /** The hops inside the window, oldest (the client) first. */
+  readonly nodes: ForwardedNode[];
+  /** Where the window starts in the header value. */
+  readonly start: number;
+}
+
+/**
+ * Reads the trusted window of `X-Forwarded-For`. With `hopTrust` (the
+ * `requireTrustedHops` option), the walk from the newest entry stops at the
+ * first address that is not a trusted proxy: that address is the client and
+ * nothing older is read.
+ */
+export function readForwardedFor(
+  value: string,
+  count: number,
+  hopTrust: TrustMatcher | undefined,
+): ForwardedChain | MalformedProxyHeaderError {
+  const elements = lastElements(value, count);
+  const nodes: ForwardedNode[] = [];
+  let start = value.length;
+  for (const element of elements) {
+    const text = unquote(element.text);
+    if (text === undefined) return malformed('X-Forwarded-For', INVALID_QUOTING, value);
+    const node = parseNode(text);
+    if (node === undefined) return malformed('X-Forwarded-For', INVALID_NODE, value);
+    nodes.push(node);
+    start = element.start;
+    if (hopTrust !== undefined && !hopTrust(node.address)) break;
+  }
+  nodes.reverse();
+  return { nodes, start };
+}
+
+/** The trusted part of `X-Forwarded-Host`: the oldest host inside the window. */
+export interface ForwardedHostChain {
+  /** The host the client asked for (unquoted, not yet validated). */
+  readonly host: string;
+  /** Where the window starts in the header value. */
+  readonly start: number;
+}
+
+/**
+ * Reads the trusted window of `X-Forwarded-Host` (`count` entries), or
+ * undefined when the header has no entry at all.
+ */
+export function readForwardedHost(
+  value: string,
+  count: number,
+): ForwardedHostChain | MalformedProxyHeaderError | undefined {
+  const elements = lastElements(value, count);
+  const oldest = elements[elements.length - 1];
+  if (oldest === undefined) return undefined;
+  for (const element of elements) {
+    if (unquote(element.text) === undefined) {
+      return malformed('X-Forwarded-Host', INVALID_QUOTING, value);
+    }
+  }
+  return { host: unquote(oldest.text) ?? '', start: oldest.start };
+}
+
+/**
+ * Reads `X-Forwarded-Proto` or `X-Forwarded-Port`: one unquoted value. Several
+ * values are malformed: waitress calls their meaning unspecified.
+ */
+export function readSingleValue(
+  header: 'X-Forwarded-Proto' | 'X-Forwarded-Port',
+  value: string,
+): string | MalformedProxyHeaderError {
+  const text = unquote(value);
+  if (text === undefined) return malformed(header, INVALID_QUOTING, value);
+  if (text.includes(',')) {
+    return malformed(header, 'Unspecified behavior for multiple values found in header', value);
+  }
+  return text;
+}
+
+function malformed(header: string, reason: string, value: string): MalformedProxyHeaderError {
+  return new MalformedProxyHeaderError(header, reason, value);
+}
