@@ -7,8 +7,7 @@
 
 /** Stable codes, so callers can branch without parsing messages. */
 export type WaitressProxyErrorCode =
-  | 'WAITRESS_PROXY_INVALID_OPTION'
-  | 'WAITRESS_PROXY_MALFORMED_HEADER';
+  'WAITRESS_PROXY_INVALID_OPTION' | 'WAITRESS_PROXY_MALFORMED_HEADER';
 
 /**
  * Thrown by `compileOptions` when an option cannot work. The message names the

@@ -17,10 +17,14 @@ export interface MutableHeaders {
  * place of its first line, its other lines are dropped, and a header that was
  * not there is appended; a removed header loses every line, whatever its case.
  */
-export function applyHeaderChanges(message: MutableHeaders, changes: readonly HeaderChange[]): void {
+export function applyHeaderChanges(
+  message: MutableHeaders,
+  changes: readonly HeaderChange[],
+): void {
   if (changes.length === 0) return;
   const { headers, rawHeaders } = message;
   for (const change of changes) {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a header by name is the point
     if (change.value === undefined) delete headers[change.name];
     else headers[change.name] = change.value;
   }
@@ -30,11 +34,11 @@ export function applyHeaderChanges(message: MutableHeaders, changes: readonly He
   const written = new Set<string>();
   let out = 0;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
+    const name = rawHeaders[i] ?? '';
     const lower = name.toLowerCase();
     if (!pending.has(lower)) {
       rawHeaders[out++] = name;
-      rawHeaders[out++] = rawHeaders[i + 1]!;
+      rawHeaders[out++] = rawHeaders[i + 1] ?? '';
       continue;
     }
     const value = pending.get(lower);
@@ -51,5 +55,8 @@ export function applyHeaderChanges(message: MutableHeaders, changes: readonly He
 
 /** `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines. */
 function canonicalName(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+  return name.replace(
+    /(^|-)([a-z])/g,
+    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
 }

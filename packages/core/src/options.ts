@@ -244,7 +244,7 @@ function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
   if (typeof headers === 'string') {
     names = splitList(headers);
   } else if (Array.isArray(headers) && headers.every((name) => typeof name === 'string')) {
-    names = (headers as string[]).flatMap(splitList);
+    names = headers.flatMap(splitList);
   } else {
     throw new WaitressProxyConfigError(
       'trustedProxyHeaders',

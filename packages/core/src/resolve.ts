@@ -211,7 +211,8 @@ function applyTrustedHeaders(
       // intermediate proxies may rewrite host or proto, but the oldest entry
       // is what the client used.
       for (let i = window.elements.length - 1; i >= 0; i--) {
-        const element = window.elements[i]!;
+        const element = window.elements[i];
+        if (element === undefined) continue;
         if (element.for !== undefined) client = element.for;
         if (element.host !== '') forwardedHost = element.host;
         if (element.proto !== '') forwardedProto = element.proto;

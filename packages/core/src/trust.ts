@@ -86,6 +86,9 @@ export function compileTrust(trustedProxy: unknown): TrustMatcher | undefined {
   if (trustedProxy === undefined || trustedProxy === null) return undefined;
   if (typeof trustedProxy === 'function') {
     const trust = trustedProxy as TrustFunction;
+    // Only a real `true` trusts: a function that returns a truthy object by
+    // mistake must not open the door.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
     return (address) => trust(address) === true;
   }
   let entries: string[];
@@ -210,7 +213,7 @@ function matcherFor(table: TrustTable): TrustMatcher {
       v4 = parseIPv4(v6.toIPv4Address().toString());
     }
     if (v4Exact.has(v4)) return true;
-    for (const range of v4Ranges) if (((v4 & range.mask) >>> 0) === range.base) return true;
+    for (const range of v4Ranges) if ((v4 & range.mask) >>> 0 === range.base) return true;
     return false;
   };
 }
@@ -222,5 +225,8 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${typeof value} ${value.toString()}`;
+  }
+  return typeof value;
 }

@@ -1,0 +1,54 @@
+import { applyHeaderChanges } from './headers.js';
+
+describe('applyHeaderChanges', () => {
+  it('sets, removes and appends in both headers and rawHeaders', () => {
+    const message = {
+      headers: {
+        host: 'internal',
+        'x-forwarded-for': '6.6.6.6, 192.0.2.1',
+        'x-forwarded-proto': 'https',
+      } as Record<string, string | string[] | undefined>,
+      rawHeaders: [
+        'Host',
+        'internal',
+        'X-Forwarded-For',
+        '6.6.6.6',
+        'x-forwarded-for',
+        '192.0.2.1',
+        'X-FORWARDED-PROTO',
+        'https',
+        'Accept',
+        '*/*',
+      ],
+    };
+    applyHeaderChanges(message, [
+      { name: 'x-forwarded-for', value: '192.0.2.1' },
+      { name: 'x-forwarded-proto', value: undefined },
+      { name: 'host', value: 'example.com' },
+      { name: 'x-forwarded-host', value: 'example.com' },
+    ]);
+    expect(message.headers).toEqual({
+      host: 'example.com',
+      'x-forwarded-for': '192.0.2.1',
+      'x-forwarded-host': 'example.com',
+    });
+    expect(message.rawHeaders).toEqual([
+      'Host',
+      'example.com',
+      'X-Forwarded-For',
+      '192.0.2.1',
+      'Accept',
+      '*/*',
+      'X-Forwarded-Host',
+      'example.com',
+    ]);
+  });
+
+  it('leaves the request alone when there is nothing to change', () => {
+    const rawHeaders = ['Host', 'a'];
+    const message = { headers: { host: 'a' }, rawHeaders };
+    applyHeaderChanges(message, []);
+    expect(message.rawHeaders).toBe(rawHeaders);
+    expect(rawHeaders).toEqual(['Host', 'a']);
+  });
+});

@@ -1,0 +1,747 @@
+import { compileOptions } from './options.js';
+import { resolve } from './resolve.js';
+import type { RequestInput } from './resolve.js';
+import { expectOutcome, runRequest } from './test-support.js';
+import type { Row } from './test-support.js';
+
+const XFF = ['x-forwarded-for'];
+const NGINX_HEADERS = [
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+];
+
+/**
+ * The set-ups of waitress's reverse-proxy document, as the proxies send them
+ * (shared/waitress-reverse-proxy.txt): the client 198.51.100.7 asks for
+ * https://example.com/ and the proxy at 10.0.0.5 forwards to the app on 8080.
+ */
+const documentedSetups: Row[] = [
+  {
+    name: 'nginx: Host $host plus X-Forwarded-Proto/For/Host/Port',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: NGINX_HEADERS },
+    request: {
+      peer: '10.0.0.5',
+      headers: {
+        Host: 'example.com',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-For': '198.51.100.7',
+        'X-Forwarded-Host': 'example.com:443',
+        'X-Forwarded-Port': '443',
+      },
+    },
+    expected: {
+      view: {
+        clientAddress: '198.51.100.7',
+        clientPort: undefined,
+        scheme: 'https',
+        host: 'example.com:443',
+        hostname: 'example.com',
+        port: 443,
+        ips: ['198.51.100.7'],
+        peerAddress: '10.0.0.5',
+        peerTrusted: true,
+      },
+      headers: { host: 'example.com:443', 'x-forwarded-for': '198.51.100.7' },
+    },
+  },
+  {
+    name: 'nginx on a non-default port: the port stays in the host',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: NGINX_HEADERS },
+    request: {
+      peer: '10.0.0.5',
+      headers: {
+        Host: 'example.com',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-For': '198.51.100.7',
+        'X-Forwarded-Host': 'example.com:8443',
+        'X-Forwarded-Port': '8443',
+      },
+    },
+    expected: {
+      view: { scheme: 'https', host: 'example.com:8443', hostname: 'example.com', port: 8443 },
+    },
+  },
+  {
+    name: 'nginx appending to a client-sent X-Forwarded-For: the forged entry is ignored and cut',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: NGINX_HEADERS },
+    request: {
+      peer: '10.0.0.5',
+      headers: { 'X-Forwarded-For': '6.6.6.6, 198.51.100.7', 'X-Forwarded-Proto': 'http' },
+    },
+    expected: {
+      view: { clientAddress: '198.51.100.7', ips: ['198.51.100.7'] },
+      headers: { 'x-forwarded-for': '198.51.100.7' },
+    },
+  },
+  {
+    name: 'Apache mod_proxy: X-Forwarded-For/Host/Server, RequestHeader set X-Forwarded-Proto https',
+    options: {
+      trustedProxy: '10.0.0.5',
+      trustedProxyHeaders: 'x-forwarded-for x-forwarded-host x-forwarded-proto',
+    },
+    request: {
+      peer: '10.0.0.5',
+      headers: {
+        Host: 'example.com',
+        'X-Forwarded-For': '198.51.100.7',
+        'X-Forwarded-Host': 'example.com',
+        'X-Forwarded-Server': 'proxy.internal',
+        'X-Forwarded-Proto': 'https',
+      },
+    },
+    expected: {
+      view: {
+        clientAddress: '198.51.100.7',
+        scheme: 'https',
+        host: 'example.com',
+        hostname: 'example.com',
+        port: 443,
+      },
+      // Not a proxy header waitress knows: left alone.
+      headers: { 'x-forwarded-server': 'proxy.internal' },
+    },
+  },
+  {
+    name: 'Forwarded (RFC 7239) set-up',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'forwarded' },
+    request: {
+      peer: '10.0.0.5',
+      headers: { Host: 'example.com', Forwarded: 'for=198.51.100.7;host=example.com;proto=https' },
+    },
+    expected: {
+      view: { clientAddress: '198.51.100.7', scheme: 'https', host: 'example.com', port: 443 },
+    },
+  },
+];
+
+const trustForms: Row[] = [
+  {
+    name: 'untrusted peer: the direct connection, whatever headers came',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: NGINX_HEADERS },
+    request: {
+      peer: '10.0.0.6',
+      peerPort: 40000,
+      localPort: 3000,
+      headers: {
+        Host: 'app.internal:3000',
+        'X-Forwarded-For': '1.2.3.4',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-Host': 'evil.example',
+        'X-Forwarded-Port': '443',
+        'X-Forwarded-By': 'x',
+        Forwarded: 'for=1.2.3.4',
+      },
+    },
+    expected: {
+      view: {
+        clientAddress: '10.0.0.6',
+        clientPort: 40000,
+        scheme: 'http',
+        host: 'app.internal:3000',
+        hostname: 'app.internal',
+        port: 3000,
+        ips: [],
+        peerAddress: '10.0.0.6',
+        peerTrusted: false,
+      },
+      headers: {
+        host: 'app.internal:3000',
+        'x-forwarded-for': undefined,
+        'x-forwarded-proto': undefined,
+        'x-forwarded-host': undefined,
+        'x-forwarded-port': undefined,
+        'x-forwarded-by': undefined,
+        forwarded: undefined,
+      },
+    },
+  },
+  {
+    name: 'no trustedProxy: proxy headers are still removed (waitress clears by default)',
+    options: {},
+    request: { headers: { 'X-Forwarded-For': '1.2.3.4', Forwarded: 'for=1.2.3.4' } },
+    expected: {
+      view: { clientAddress: '127.0.0.1', peerTrusted: false },
+      headers: { 'x-forwarded-for': undefined, forwarded: undefined },
+    },
+  },
+  {
+    name: 'an IPv4-mapped peer matches the IPv4 entry and is reported as IPv4',
+    options: { trustedProxy: '127.0.0.1', trustedProxyHeaders: XFF },
+    request: { peer: '::ffff:127.0.0.1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9', peerAddress: '127.0.0.1', peerTrusted: true } },
+  },
+  {
+    name: 'an untrusted IPv4-mapped peer is the client, as IPv4',
+    options: { trustedProxy: '127.0.0.1', trustedProxyHeaders: XFF },
+    request: { peer: '::ffff:127.0.0.9', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '127.0.0.9', peerTrusted: false } },
+  },
+  {
+    name: 'a list of addresses in one string',
+    options: { trustedProxy: '10.0.0.5, 10.0.0.6 10.0.0.7', trustedProxyHeaders: XFF },
+    request: { peer: '10.0.0.7', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'a CIDR range',
+    options: { trustedProxy: ['10.1.0.0/16'], trustedProxyHeaders: XFF },
+    request: { peer: '10.1.200.3', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'an address just outside the CIDR range is not trusted',
+    options: { trustedProxy: ['10.1.0.0/16'], trustedProxyHeaders: XFF },
+    request: { peer: '10.2.0.1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '10.2.0.1', peerTrusted: false } },
+  },
+  {
+    name: 'a netmask range',
+    options: { trustedProxy: '192.168.0.0/255.255.0.0', trustedProxyHeaders: XFF },
+    request: { peer: '192.168.7.7', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'loopback trusts ::1',
+    options: { trustedProxy: 'loopback', trustedProxyHeaders: XFF },
+    request: { peer: '::1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9', peerAddress: '::1' } },
+  },
+  {
+    name: 'uniquelocal trusts 172.16.0.0/12 and fc00::/7',
+    options: { trustedProxy: 'uniquelocal', trustedProxyHeaders: XFF },
+    request: { peer: 'fd12::1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'linklocal trusts fe80::/10',
+    options: { trustedProxy: 'linklocal', trustedProxyHeaders: XFF },
+    request: { peer: 'fe80::1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'a function decides',
+    options: {
+      trustedProxy: (address: string) => address.startsWith('10.'),
+      trustedProxyHeaders: XFF,
+    },
+    request: { peer: '::ffff:10.9.9.9', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9', peerAddress: '10.9.9.9' } },
+  },
+  {
+    name: "'*' trusts every peer",
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { peer: '203.0.113.50', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+  {
+    name: 'a Unix-socket peer is "localhost", as in waitress',
+    options: { trustedProxy: 'localhost', trustedProxyHeaders: XFF },
+    request: { peer: null, headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9', peerAddress: 'localhost' } },
+  },
+  {
+    name: 'a Unix-socket peer is not trusted by loopback',
+    options: { trustedProxy: 'loopback', trustedProxyHeaders: XFF },
+    request: { peer: null, headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: 'localhost', peerTrusted: false } },
+  },
+  {
+    name: 'IPv6 trusted entry written differently from the peer still matches',
+    options: { trustedProxy: '2001:DB8:0:0::1', trustedProxyHeaders: XFF },
+    request: { peer: '2001:db8::1', headers: { 'X-Forwarded-For': '192.0.2.9' } },
+    expected: { view: { clientAddress: '192.0.2.9' } },
+  },
+];
+
+const hops: Row[] = [
+  {
+    name: 'rightmost untrusted entry is the client, not a spoofed prefix (requireTrustedHops)',
+    options: {
+      trustedProxy: ['10.0.0.0/8'],
+      trustedProxyCount: Infinity,
+      requireTrustedHops: true,
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-host'],
+    },
+    request: {
+      peer: '10.0.0.1',
+      headers: {
+        'X-Forwarded-For': '6.6.6.6, 198.51.100.7, 10.0.0.2',
+        'X-Forwarded-Host': 'forged.example, example.com, internal.example',
+      },
+    },
+    expected: {
+      view: {
+        clientAddress: '198.51.100.7',
+        ips: ['198.51.100.7', '10.0.0.2'],
+        host: 'example.com',
+      },
+      headers: {
+        'x-forwarded-for': '198.51.100.7, 10.0.0.2',
+        'x-forwarded-host': 'example.com, internal.example',
+      },
+    },
+  },
+  {
+    name: 'requireTrustedHops stops at the count even when every hop is trusted',
+    options: {
+      trustedProxy: '10.0.0.0/8',
+      trustedProxyCount: 2,
+      requireTrustedHops: true,
+      trustedProxyHeaders: XFF,
+    },
+    request: { peer: '10.0.0.1', headers: { 'X-Forwarded-For': '10.0.0.9, 10.0.0.8, 10.0.0.7' } },
+    expected: { view: { clientAddress: '10.0.0.8', ips: ['10.0.0.8', '10.0.0.7'] } },
+  },
+  {
+    name: 'requireTrustedHops never parses what lies beyond the client',
+    options: {
+      trustedProxy: '10.0.0.0/8',
+      trustedProxyCount: 5,
+      requireTrustedHops: true,
+      trustedProxyHeaders: XFF,
+    },
+    request: { peer: '10.0.0.1', headers: { 'X-Forwarded-For': '"broken, 198.51.100.7' } },
+    expected: { view: { clientAddress: '198.51.100.7' } },
+  },
+  {
+    name: 'without requireTrustedHops the count alone decides (waitress)',
+    options: { trustedProxy: '10.0.0.0/8', trustedProxyCount: 2, trustedProxyHeaders: XFF },
+    request: { peer: '10.0.0.1', headers: { 'X-Forwarded-For': '6.6.6.6, 198.51.100.7' } },
+    expected: { view: { clientAddress: '6.6.6.6' } },
+  },
+  {
+    name: 'requireTrustedHops with Forwarded: the first untrusted for is the client',
+    options: {
+      trustedProxy: '10.0.0.0/8',
+      trustedProxyCount: Infinity,
+      requireTrustedHops: true,
+      trustedProxyHeaders: 'forwarded',
+    },
+    request: {
+      peer: '10.0.0.1',
+      headers: {
+        Forwarded:
+          'for=6.6.6.6;host=forged.example, for=198.51.100.7;host=example.com;proto=https, for=10.0.0.2',
+      },
+    },
+    expected: {
+      view: { clientAddress: '198.51.100.7', host: 'example.com', scheme: 'https' },
+      headers: { forwarded: 'for=198.51.100.7;host=example.com;proto=https, for=10.0.0.2' },
+    },
+  },
+  {
+    name: 'trustedProxyCount Infinity trusts the whole chain',
+    options: { trustedProxy: '*', trustedProxyCount: Infinity, trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1, 192.0.2.2, 192.0.2.3' } },
+    expected: {
+      view: { clientAddress: '192.0.2.1', ips: ['192.0.2.1', '192.0.2.2', '192.0.2.3'] },
+    },
+  },
+  {
+    name: 'fewer entries than the count: the oldest is the client',
+    options: { trustedProxy: '*', trustedProxyCount: 3, trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1' } },
+    expected: { view: { clientAddress: '192.0.2.1' } },
+  },
+];
+
+const values: Row[] = [
+  {
+    name: 'X-Forwarded-For with a port gives the client port',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1:4711' } },
+    expected: { view: { clientAddress: '192.0.2.1', clientPort: 4711 } },
+  },
+  {
+    name: 'X-Forwarded-For bracketed IPv6 with a port',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '[2001:db8::1]:4711' } },
+    expected: { view: { clientAddress: '2001:db8::1', clientPort: 4711 } },
+  },
+  {
+    name: 'X-Forwarded-For quoted entry is unquoted',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '"[2001:db8::1]"' } },
+    expected: { view: { clientAddress: '2001:db8::1' } },
+  },
+  {
+    name: 'X-Forwarded-For IPv4-mapped IPv6 is the IPv4 client',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '::ffff:192.0.2.1' } },
+    expected: { view: { clientAddress: '192.0.2.1' } },
+  },
+  {
+    name: 'X-Forwarded-For "unknown" is passed on, as waitress does',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': 'unknown' } },
+    expected: { view: { clientAddress: 'unknown' } },
+  },
+  {
+    name: 'X-Forwarded-For that is not an address is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': 'evil.example' } },
+    expected: { malformed: 'X-Forwarded-For' },
+  },
+  {
+    name: 'X-Forwarded-For with a port 0 is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1:0' } },
+    expected: { malformed: 'X-Forwarded-For' },
+  },
+  {
+    name: 'a broken entry outside the trusted window is never read',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-host'] },
+    request: {
+      headers: { 'X-Forwarded-For': '"oops, 192.0.2.1', 'X-Forwarded-Host': 'a b, example.com' },
+    },
+    expected: {
+      view: { clientAddress: '192.0.2.1', host: 'example.com' },
+      headers: { 'x-forwarded-for': '192.0.2.1', 'x-forwarded-host': 'example.com' },
+    },
+  },
+  {
+    name: 'empty list elements are skipped (RFC 7230 section 7)',
+    options: { trustedProxy: '*', trustedProxyCount: 2, trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1, , 192.0.2.2,' } },
+    expected: { view: { clientAddress: '192.0.2.1', ips: ['192.0.2.1', '192.0.2.2'] } },
+  },
+  {
+    name: 'lines joined by Node with ", " read as one list',
+    options: { trustedProxy: '*', trustedProxyCount: 2, trustedProxyHeaders: XFF },
+    request: { headers: { 'X-Forwarded-For': '192.0.2.1, 192.0.2.2' } },
+    expected: { view: { clientAddress: '192.0.2.1' } },
+  },
+  {
+    name: 'X-Forwarded-Proto is case-insensitive and quoted values are unquoted',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-proto'] },
+    request: { headers: { 'X-Forwarded-Proto': '"HTTPS"' } },
+    expected: { view: { scheme: 'https', port: 443 } },
+  },
+  {
+    name: 'X-Forwarded-Proto javascript is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-proto'] },
+    request: { headers: { 'X-Forwarded-Proto': 'javascript' } },
+    expected: { malformed: 'X-Forwarded-Proto' },
+  },
+  {
+    name: 'X-Forwarded-Port that is not a port is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-port'] },
+    request: { headers: { 'X-Forwarded-Port': '1e3' } },
+    expected: { malformed: 'X-Forwarded-Port' },
+  },
+  {
+    name: 'X-Forwarded-Port alone sets the port',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-port'] },
+    request: { headers: { Host: 'example.com', 'X-Forwarded-Port': '8443' } },
+    expected: { view: { port: 8443, host: 'example.com' } },
+  },
+  {
+    name: 'a forwarded host that is a path is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-host'] },
+    request: { headers: { 'X-Forwarded-Host': 'evil.com/x' } },
+    expected: { malformed: 'X-Forwarded-Host' },
+  },
+  {
+    name: 'a forwarded host with userinfo is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-host'] },
+    request: { headers: { 'X-Forwarded-Host': 'user@evil.com' } },
+    expected: { malformed: 'X-Forwarded-Host' },
+  },
+  {
+    name: 'a forwarded host with port 65536 is malformed',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-host'] },
+    request: { headers: { 'X-Forwarded-Host': 'example.com:65536' } },
+    expected: { malformed: 'X-Forwarded-Host' },
+  },
+  {
+    name: 'a forwarded IPv6 host keeps its brackets in the hostname',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-host', 'x-forwarded-proto'] },
+    request: {
+      headers: { 'X-Forwarded-Host': '[2001:db8::5]:8443', 'X-Forwarded-Proto': 'https' },
+    },
+    expected: { view: { hostname: '[2001:db8::5]', host: '[2001:db8::5]:8443', port: 8443 } },
+  },
+  {
+    name: 'a forwarded host with the default port written keeps it, as waitress does',
+    options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-host', 'x-forwarded-proto'] },
+    request: { headers: { 'X-Forwarded-Host': 'example.com:443', 'X-Forwarded-Proto': 'https' } },
+    expected: { view: { host: 'example.com:443', hostname: 'example.com', port: 443 } },
+  },
+  {
+    name: 'Forwarded values are lower-cased, as waitress does',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'For=192.0.2.1;Host=Example.COM;Proto=HTTPS' } },
+    expected: { view: { host: 'example.com', scheme: 'https' } },
+  },
+  {
+    name: 'Forwarded for an obfuscated identifier',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'for=_hidden' } },
+    expected: { view: { clientAddress: '_hidden', clientPort: undefined } },
+  },
+  {
+    name: 'Forwarded for with an obfuscated port gives no port',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'for="192.0.2.1:_p1"' } },
+    expected: { view: { clientAddress: '192.0.2.1', clientPort: undefined } },
+  },
+  {
+    name: 'Forwarded with a parameter twice in one element is malformed (RFC 7239 section 4)',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'for=192.0.2.1;for=192.0.2.2' } },
+    expected: { malformed: 'Forwarded' },
+  },
+  {
+    name: 'Forwarded proto ftp is malformed and named as Forwarded',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'for=192.0.2.1;proto=ftp' } },
+    expected: { malformed: 'Forwarded' },
+  },
+  {
+    name: 'Forwarded element without for: the client is the peer',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'host=example.com;proto=https' } },
+    expected: {
+      view: { clientAddress: '127.0.0.1', host: 'example.com', scheme: 'https', ips: [] },
+    },
+  },
+  {
+    name: 'Forwarded bare IPv6 for is read whole',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: { headers: { Forwarded: 'for="2001:db8::7"' } },
+    expected: { view: { clientAddress: '2001:db8::7', clientPort: undefined } },
+  },
+  {
+    name: 'Forwarded trusted: X-Forwarded-* are ignored and removed',
+    options: { trustedProxy: '*', trustedProxyHeaders: 'forwarded' },
+    request: {
+      headers: {
+        Forwarded: 'for=192.0.2.1',
+        'X-Forwarded-For': '6.6.6.6',
+        'X-Forwarded-Proto': 'https',
+      },
+    },
+    expected: {
+      view: { clientAddress: '192.0.2.1', scheme: 'http' },
+      headers: {
+        forwarded: 'for=192.0.2.1',
+        'x-forwarded-for': undefined,
+        'x-forwarded-proto': undefined,
+      },
+    },
+  },
+  {
+    name: 'X-Forwarded-* trusted: Forwarded is ignored and removed',
+    options: { trustedProxy: '*', trustedProxyHeaders: XFF },
+    request: { headers: { Forwarded: 'for=6.6.6.6', 'X-Forwarded-For': '192.0.2.1' } },
+    expected: { view: { clientAddress: '192.0.2.1' }, headers: { forwarded: undefined } },
+  },
+];
+
+const schemeAndPrefix: Row[] = [
+  {
+    name: 'a TLS socket gives https and its port',
+    options: {},
+    request: { encrypted: true, localPort: 8443, headers: { Host: 'example.com:8443' } },
+    expected: { view: { scheme: 'https', port: 8443, host: 'example.com:8443' } },
+  },
+  {
+    name: 'urlScheme sets the scheme when no header gives one',
+    options: { urlScheme: 'https' },
+    request: { headers: { Host: 'example.com' } },
+    expected: { view: { scheme: 'https', port: 8080 } },
+  },
+  {
+    name: 'urlScheme https: a forwarded port 443 is the default and leaves the host bare',
+    options: {
+      urlScheme: 'https',
+      trustedProxy: '*',
+      trustedProxyHeaders: ['x-forwarded-host', 'x-forwarded-port'],
+    },
+    request: { headers: { 'X-Forwarded-Host': 'example.com', 'X-Forwarded-Port': '443' } },
+    expected: { view: { host: 'example.com', port: 443, scheme: 'https' } },
+  },
+  {
+    name: 'a trusted proto beats urlScheme',
+    options: { urlScheme: 'https', trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-proto'] },
+    request: { headers: { 'X-Forwarded-Proto': 'http' } },
+    expected: { view: { scheme: 'http', port: 80 } },
+  },
+  {
+    name: 'urlPrefix is stripped from a path below it',
+    options: { urlPrefix: '/foo' },
+    request: { url: '/foo/api/x?y=1' },
+    expected: { view: { prefix: '/foo', path: '/api/x?y=1' } },
+  },
+  {
+    name: 'urlPrefix equal to the path leaves an empty path',
+    options: { urlPrefix: '/foo' },
+    request: { url: '/foo' },
+    expected: { view: { prefix: '/foo', path: '' } },
+  },
+  {
+    name: 'urlPrefix equal to the path, with a query',
+    options: { urlPrefix: '/foo' },
+    request: { url: '/foo?x=1' },
+    expected: { view: { prefix: '/foo', path: '?x=1' } },
+  },
+  {
+    name: 'urlPrefix is not stripped from a longer segment',
+    options: { urlPrefix: '/foo' },
+    request: { url: '/foobar/x' },
+    expected: { view: { prefix: '/foo', path: '/foobar/x' } },
+  },
+  {
+    name: 'urlPrefix is not stripped from an unrelated path, and SCRIPT_NAME is still set',
+    options: { urlPrefix: '/foo' },
+    request: { url: '/bar' },
+    expected: { view: { prefix: '/foo', path: '/bar' } },
+  },
+  {
+    name: 'urlPrefix is normalized: one leading slash, no trailing slash',
+    options: { urlPrefix: '//foo/bar//' },
+    request: { url: '/foo/bar/baz' },
+    expected: { view: { prefix: '/foo/bar', path: '/baz' } },
+  },
+  {
+    name: 'urlPrefix without a leading slash',
+    options: { urlPrefix: 'foo' },
+    request: { url: '/foo/x' },
+    expected: { view: { prefix: '/foo', path: '/x' } },
+  },
+  {
+    name: 'urlPrefix of only slashes means no prefix',
+    options: { urlPrefix: '/' },
+    request: { url: '/x' },
+    expected: { view: { prefix: '', path: '/x' } },
+  },
+  {
+    name: 'no Host header: no host and no hostname',
+    options: {},
+    request: { headers: {} },
+    expected: { view: { host: undefined, hostname: undefined } },
+  },
+  {
+    name: 'direct Host with a bracketed IPv6 address',
+    options: {},
+    request: { headers: { Host: '[::1]:3000' } },
+    expected: { view: { host: '[::1]:3000', hostname: '[::1]' } },
+  },
+];
+
+describe('resolve', () => {
+  describe("the reverse-proxy document's set-ups", () => {
+    it.each(documentedSetups)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+  describe('who is trusted', () => {
+    it.each(trustForms)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+  describe('hops and the trusted window', () => {
+    it.each(hops)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+  describe('values', () => {
+    it.each(values)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+  describe('scheme and prefix', () => {
+    it.each(schemeAndPrefix)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+
+  it('warns about a malformed header with the peer, the reason and the value', () => {
+    const outcome = runRequest(
+      { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-proto'] },
+      { peer: '10.0.0.5', headers: { 'X-Forwarded-Proto': 'gopher' } },
+    );
+    expect(outcome.warnings).toEqual([
+      'waitress-proxy: Malformed proxy header "X-Forwarded-Proto" from "10.0.0.5": ' +
+        'unsupported proto value value: "gopher"',
+    ]);
+  });
+
+  it('logs the names of removed untrusted headers when asked', () => {
+    const outcome = runRequest(
+      { logUntrustedProxyHeaders: true },
+      { headers: { 'X-Forwarded-For': '1.2.3.4', 'X-Forwarded-Host': 'x' } },
+    );
+    expect(outcome.warnings).toEqual([
+      'waitress-proxy: Removed untrusted headers (X-Forwarded-For, X-Forwarded-Host). ' +
+        'Remove them at the proxy instead.',
+    ]);
+  });
+
+  it('does not log removed headers by default', () => {
+    const outcome = runRequest({}, { headers: { 'X-Forwarded-For': '1.2.3.4' } });
+    expect(outcome.warnings).toEqual([]);
+  });
+
+  it('allocates no change list when there is nothing to change', () => {
+    const compiled = compileOptions({ trustedProxy: '*', trustedProxyHeaders: XFF });
+    const input: RequestInput = {
+      peerAddress: '127.0.0.1',
+      peerPort: 1,
+      localPort: 2,
+      encrypted: false,
+      headers: { host: 'example.com' },
+      url: '/',
+    };
+    const a = resolve(compiled, input);
+    const b = resolve(compiled, input);
+    expect(a.ok && b.ok && a.headerChanges === b.headerChanges).toBe(true);
+    expect(a.ok && a.headerChanges).toEqual([]);
+  });
+
+  it('reads a header given as an array (built by code, not by Node) as one list', () => {
+    const logger = { warn: jest.fn() };
+    const compiled = compileOptions({
+      trustedProxy: '*',
+      trustedProxyCount: 2,
+      trustedProxyHeaders: XFF,
+      logger,
+    });
+    const result = resolve(compiled, {
+      peerAddress: '127.0.0.1',
+      peerPort: 1,
+      localPort: 2,
+      encrypted: false,
+      headers: { 'x-forwarded-for': ['192.0.2.1', '192.0.2.2'] },
+      url: '/',
+    });
+    expect(result.ok && result.view.clientAddress).toBe('192.0.2.1');
+  });
+
+  it('uses a per-request logger when one is given', () => {
+    const compiledLogger = { warn: jest.fn() };
+    const requestLogger = { warn: jest.fn() };
+    const compiled = compileOptions({
+      trustedProxy: '*',
+      trustedProxyHeaders: ['x-forwarded-proto'],
+      logger: compiledLogger,
+    });
+    const result = resolve(
+      compiled,
+      {
+        peerAddress: '127.0.0.1',
+        peerPort: 1,
+        localPort: 2,
+        encrypted: false,
+        headers: { 'x-forwarded-proto': 'ftp' },
+        url: '/',
+      },
+      requestLogger,
+    );
+    expect(result.ok).toBe(false);
+    expect(requestLogger.warn).toHaveBeenCalledTimes(1);
+    expect(compiledLogger.warn).not.toHaveBeenCalled();
+  });
+});

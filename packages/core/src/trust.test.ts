@@ -1,0 +1,61 @@
+import { compileTrust } from './trust.js';
+
+const cases: [string, string | string[], string, boolean][] = [
+  ['exact IPv4', '10.0.0.5', '10.0.0.5', true],
+  ['exact IPv4, other address', '10.0.0.5', '10.0.0.6', false],
+  ['exact IPv4 matches its IPv4-mapped form', '10.0.0.5', '::ffff:10.0.0.5', true],
+  ['IPv4-mapped entry matches the IPv4 address', '::ffff:10.0.0.5', '10.0.0.5', true],
+  ['IPv4 /8', '10.0.0.0/8', '10.255.255.255', true],
+  ['IPv4 /8 boundary', '10.0.0.0/8', '11.0.0.0', false],
+  ['IPv4 /32', '10.0.0.5/32', '10.0.0.5', true],
+  ['IPv4 /0 trusts every IPv4', '0.0.0.0/0', '203.0.113.1', true],
+  ['IPv4 /0 does not trust IPv6', '0.0.0.0/0', '2001:db8::1', false],
+  ['IPv4 range matches a mapped peer', '10.0.0.0/8', '::ffff:10.1.2.3', true],
+  ['IPv6 range', '2001:db8::/32', '2001:db8:ffff::1', true],
+  ['IPv6 range boundary', '2001:db8::/32', '2001:db9::1', false],
+  ['IPv4-mapped IPv6 range is an IPv4 range', '::ffff:10.0.0.0/104', '10.9.9.9', true],
+  ['loopback v4', 'loopback', '127.0.0.53', true],
+  ['loopback v6', 'loopback', '::1', true],
+  ['loopback is not a private address', 'loopback', '10.0.0.1', false],
+  ['uniquelocal 172.16/12', 'uniquelocal', '172.31.255.255', true],
+  ['uniquelocal boundary', 'uniquelocal', '172.32.0.0', false],
+  ['uniquelocal 192.168/16', 'uniquelocal', '192.168.1.1', true],
+  ['linklocal', 'linklocal', '169.254.1.1', true],
+  ['names are case-insensitive', 'LoopBack', '127.0.0.1', true],
+  ['a list', ['10.0.0.5', '2001:db8::1'], '2001:db8::1', true],
+  ['non-canonical IPv6 input', '2001:db8::1', '2001:0DB8:0:0:0:0:0:1', true],
+  ['header text that is not an address', '10.0.0.0/8', 'unknown', false],
+  ['octal-looking IPv4 is not an address', '10.0.0.0/8', '010.0.0.1', false],
+  ['short IPv4 is not an address', '127.0.0.0/8', '127.1', false],
+  ['an IPv6 zone is not an address', 'fe80::/10', 'fe80::1%eth0', false],
+  ['localhost names the Unix-socket peer', 'localhost', 'localhost', true],
+];
+
+describe('compileTrust', () => {
+  it.each(cases)('%s: %j trusts %s → %s', (_name, entries, address, expected) => {
+    const trust = compileTrust(entries);
+    expect(trust?.(address)).toBe(expected);
+  });
+
+  it('returns undefined when nothing is trusted', () => {
+    expect(compileTrust(undefined)).toBeUndefined();
+    expect(compileTrust(' , ')).toBeUndefined();
+  });
+
+  it('calls a function with the normalized address and only accepts true', () => {
+    const seen: string[] = [];
+    const trust = compileTrust((address: string) => {
+      seen.push(address);
+      return address === '10.0.0.5';
+    });
+    expect(trust?.('10.0.0.5')).toBe(true);
+    expect(trust?.('10.0.0.6')).toBe(false);
+    expect(seen).toEqual(['10.0.0.5', '10.0.0.6']);
+    const truthy = compileTrust(() => 1 as unknown as boolean);
+    expect(truthy?.('10.0.0.5')).toBe(false);
+  });
+
+  it("trusts everything with '*'", () => {
+    expect(compileTrust('*')?.('203.0.113.9')).toBe(true);
+  });
+});
