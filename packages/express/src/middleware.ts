@@ -1,0 +1,137 @@
+/**
+ * The Express middleware. It only translates: Express's request into the
+ * core's input, the core's view onto Express's request, and the core's
+ * malformed-header error into `next(err)`. Every rule lives in
+ * `@waitress-proxy/core`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
+import { mountPrefix } from './base-url.js';
+import type { RoutedRequest } from './base-url.js';
+
+declare global {
+  // Express's own extension point: @types/express-serve-static-core (Express
+  // 4 and 5) makes its Request extend `Express.Request`.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * What the app should see behind its proxies, as `@waitress-proxy/core`
+       * resolved it. Set on every request that passed the `waitressProxy`
+       * middleware; undefined before it.
+       */
+      forwarded?: ProxyView;
+    }
+  }
+}
+
+/**
+ * A connect-style middleware. Typed structurally so it fits `app.use()`
+ * with the types of Express 4 and 5 alike.
+ */
+export type WaitressProxyMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/** The part of Express's request the middleware reads and writes. */
+interface ExpressRequest extends IncomingMessage, RoutedRequest {
+  forwarded?: ProxyView;
+  param?: unknown;
+}
+
+/**
+ * One descriptor, reused: `Object.defineProperty` copies it, so a request
+ * allocates none. Writable and configurable, like any property the app sets.
+ */
+const ownValue: PropertyDescriptor = {
+  value: undefined,
+  writable: true,
+  enumerable: true,
+  configurable: true,
+};
+
+function defineOwn(req: object, name: string, value: unknown): void {
+  ownValue.value = value;
+  Object.defineProperty(req, name, ownValue);
+  ownValue.value = undefined;
+}
+
+/**
+ * Returns the middleware. The options are the core's, unchanged; they are
+ * validated and compiled here, once, so a mistake throws a
+ * `WaitressProxyConfigError` at start-up, and each request only resolves.
+ *
+ * After it, whatever Express's `trust proxy` setting is:
+ * - `req.ip`, `req.ips`: the client's address and the trusted chain;
+ * - `req.protocol`, `req.secure`: from the scheme;
+ * - `req.hostname` (and so `req.subdomains`), and on Express 5 `req.host`
+ *   (host with port); Express 4's `req.host` is its deprecated alias of
+ *   `req.hostname` and follows it;
+ * - `req.headers` and `req.rawHeaders`: `Host` set to the forwarded host,
+ *   trusted proxy headers cut to the trusted window, untrusted ones removed;
+ * - with `urlPrefix`: the router matches the path without the prefix,
+ *   `req.baseUrl` starts with it, `req.originalUrl` is unchanged;
+ * - `req.forwarded`: the core's whole view.
+ *
+ * A malformed proxy header from a trusted proxy calls `next(err)` with a
+ * `MalformedProxyHeaderError` (`status` 400, `expose` true, message naming
+ * the header), so the app's error handler renders it.
+ *
+ * @example
+ * app.use(waitressProxy({
+ *   trustedProxy: '10.0.0.5',
+ *   trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'],
+ * }));
+ */
+export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMiddleware {
+  const compiled = compileOptions(options);
+  const prefix = compiled.urlPrefix;
+
+  return function waitressProxyMiddleware(request, _res, next) {
+    const req = request as ExpressRequest;
+    const socket = req.socket as Partial<TLSSocket>;
+    const url = req.url ?? '/';
+    const resolution = resolve(compiled, {
+      peerAddress: socket.remoteAddress,
+      peerPort: socket.remotePort,
+      localPort: socket.localPort,
+      encrypted: socket.encrypted === true,
+      headers: req.headers,
+      url,
+    });
+    if (!resolution.ok) {
+      next(resolution.error);
+      return;
+    }
+    const view = resolution.view;
+    applyHeaderChanges(req, resolution.headerChanges);
+
+    // Express defines these as configurable getters on the request
+    // prototype that read the headers through its `trust proxy` setting;
+    // an own property on the request hides them.
+    defineOwn(req, 'ip', view.clientAddress);
+    defineOwn(req, 'ips', view.ips);
+    defineOwn(req, 'protocol', view.scheme);
+    defineOwn(req, 'secure', view.scheme === 'https');
+    defineOwn(req, 'hostname', view.hostname);
+    // Express 5's `req.host` is the host with its port and reads
+    // X-Forwarded-Host itself; Express 4's is `this.hostname`, which already
+    // follows. `req.param()` exists in Express 4 only (removed in 5).
+    if (typeof req.param !== 'function') defineOwn(req, 'host', view.host);
+    req.forwarded = view;
+
+    if (prefix !== '') {
+      if (view.path !== url) {
+        // A path equal to the prefix leaves '' or a bare query; routers
+        // need a leading slash.
+        req.url = view.path.startsWith('/') ? view.path : `/${view.path}`;
+      }
+      mountPrefix(req, prefix, next);
+    }
+    next();
+  };
+}
