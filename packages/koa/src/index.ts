@@ -1,0 +1,16 @@
+/**
+ * @waitress-proxy/koa: Koa 2 and 3 middleware that makes the request look
+ * the way the client sent it, behind trusted reverse proxies, following
+ * waitress's trusted-proxy model. The options are `@waitress-proxy/core`'s.
+ */
+import { waitressProxy } from './middleware.js';
+
+export { waitressProxy };
+export default waitressProxy;
+export { MalformedProxyHeaderError, WaitressProxyConfigError } from '@waitress-proxy/core';
+export type {
+  ProxyLogger,
+  ProxyView,
+  TrustedProxy,
+  WaitressProxyOptions,
+} from '@waitress-proxy/core';

@@ -1,0 +1,105 @@
+/**
+ * The Koa middleware. It only translates: Koa's request into the core's
+ * input, the core's view onto Koa's request, and the core's malformed-header
+ * error into Koa's error path. Every rule lives in `@waitress-proxy/core`.
+ */
+import type { TLSSocket } from 'node:tls';
+import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
+import type { Middleware } from 'koa';
+import { setRequestView } from './request-view.js';
+
+declare module 'koa' {
+  interface Request {
+    /**
+     * What the app should see behind its proxies, as `@waitress-proxy/core`
+     * resolved it. Set on every request that passed the `waitressProxy`
+     * middleware; undefined before it.
+     */
+    readonly forwarded?: ProxyView;
+  }
+
+  interface DefaultState {
+    /** The same view as `ctx.request.forwarded`. */
+    forwarded?: ProxyView;
+  }
+}
+
+/** Koa's memo for `request.URL` (Koa 2 and 3 alike). */
+interface MemoizedUrl {
+  memoizedURL?: unknown;
+}
+
+/**
+ * Returns the middleware; use it first: `app.use(waitressProxy(options))`.
+ * The options are the core's, unchanged; they are validated and compiled
+ * here, once, so a mistake throws a `WaitressProxyConfigError` at start-up,
+ * and each request only resolves.
+ *
+ * In every later middleware, whatever `app.proxy`, `app.proxyIpHeader` and
+ * `app.maxIpsCount` say:
+ * - `ctx.ip`, `ctx.ips`: the client's address and the trusted chain, client
+ *   first;
+ * - `ctx.protocol`, `ctx.secure`: from the scheme;
+ * - `ctx.host`, `ctx.hostname` (and so `ctx.subdomains`), `ctx.href`,
+ *   `ctx.URL`, and in Koa 2 `ctx.origin` (Koa 3's `ctx.origin` is the
+ *   `Origin` request header, which no proxy rewrites);
+ * - `ctx.headers` and `ctx.req.rawHeaders`: `Host` set to the forwarded host,
+ *   trusted proxy headers cut to the trusted window, untrusted ones removed;
+ * - with `urlPrefix`: `ctx.path` and `ctx.url` (and so routing) without the
+ *   prefix, `ctx.originalUrl` as received;
+ * - `ctx.state.forwarded` and `ctx.request.forwarded`: the core's whole view.
+ *
+ * A malformed proxy header from a trusted proxy is thrown through
+ * `ctx.throw`: a `MalformedProxyHeaderError` with `status` 400, `expose`
+ * true and a message naming the header, which upstream error-handling
+ * middleware can catch and which Koa otherwise answers and emits as
+ * `app.on('error')`.
+ *
+ * @example
+ * app.use(waitressProxy({
+ *   trustedProxy: '10.0.0.5',
+ *   trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'],
+ * }));
+ */
+export function waitressProxy(options?: WaitressProxyOptions): Middleware {
+  const compiled = compileOptions(options);
+
+  return function waitressProxyMiddleware(ctx, next) {
+    const { req, request } = ctx;
+    const socket = req.socket as Partial<TLSSocket>;
+    const url = req.url ?? '/';
+    const resolution = resolve(compiled, {
+      peerAddress: socket.remoteAddress,
+      peerPort: socket.remotePort,
+      localPort: socket.localPort,
+      encrypted: socket.encrypted === true,
+      headers: req.headers,
+      url,
+    });
+    if (!resolution.ok) {
+      // http-errors, behind ctx.throw, returns an Error argument as it is:
+      // the app's handlers get the MalformedProxyHeaderError itself.
+      return ctx.throw(resolution.error);
+    }
+    const view = resolution.view;
+    applyHeaderChanges(req, resolution.headerChanges);
+
+    setRequestView(request, view);
+    // Koa's own setter: the memo its `ip` getter returns (Koa >= 2.5.2).
+    request.ip = view.clientAddress;
+    ctx.state.forwarded = view;
+    // `URL` is memoized on first read; one taken before this middleware
+    // (by code that ran earlier) would keep the unresolved scheme and host.
+    const memo = request as MemoizedUrl;
+    if (memo.memoizedURL !== undefined) memo.memoizedURL = undefined;
+
+    if (view.path !== url) {
+      // The prefix was stripped (waitress's PATH_INFO). A path equal to the
+      // prefix leaves '' or a bare query; routers need a leading slash.
+      // `ctx.originalUrl` was taken from `req.url` when Koa made the context.
+      req.url = view.path.startsWith('/') ? view.path : `/${view.path}`;
+    }
+    return next();
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Makes Koa's request read the resolved view instead of the headers.
+ *
+ * Koa 2 and 3 compute `protocol`, `host`, `hostname` and `ips` in getters on
+ * the request prototype, from the headers and `app.proxy`,
+ * `app.proxyIpHeader` and `app.maxIpsCount`; everything else that depends on
+ * the proxy (`secure`, `origin` in Koa 2, `href`, `URL`, `subdomains`) is
+ * built from those four, and `ctx.*` delegates to `ctx.request.*`. Koa makes
+ * each `ctx.request` with `Object.create(app.request)`, so one accessor per
+ * name on `app.request` covers every request of that app: it is installed
+ * once, on the app's first request, and per request the middleware only
+ * stores the view under a symbol. A request that has no view (one that did
+ * not pass the middleware) gets Koa's own getter, unchanged.
+ *
+ * `ip` is not here: Koa has a setter for it (a memo slot that its getter
+ * reads first), which the middleware uses.
+ */
+import type { ProxyView } from '@waitress-proxy/core';
+
+// Symbol.for, so that the ESM and CommonJS builds loaded side by side (the
+// dual-package hazard) share one slot and one installation.
+const VIEW = Symbol.for('@waitress-proxy/koa:view');
+const INSTALLED = Symbol.for('@waitress-proxy/koa:installed');
+
+interface ViewHolder {
+  [VIEW]?: ProxyView;
+  [INSTALLED]?: true;
+}
+
+/**
+ * Koa's getters that read proxy headers, and what each returns instead. Koa
+ * returns `''` for a missing host, and a new `ips` array on every read.
+ */
+const FOLLOWERS = {
+  protocol: (view: ProxyView): string => view.scheme,
+  host: (view: ProxyView): string => view.host ?? '',
+  hostname: (view: ProxyView): string => view.hostname ?? '',
+  ips: (view: ProxyView): string[] => [...view.ips],
+} as const;
+
+/**
+ * Stores `view` on one Koa request so that its proxy-dependent getters
+ * return the view's values; installs the getters on the request's prototype
+ * (the app's `app.request`) the first time an app's request comes by.
+ */
+export function setRequestView(request: object, view: ProxyView): void {
+  const holder = request as ViewHolder;
+  if (holder[INSTALLED] !== true) installGetters(Object.getPrototypeOf(request) as object);
+  holder[VIEW] = view;
+}
+
+function installGetters(proto: object): void {
+  for (const [name, follow] of Object.entries(FOLLOWERS)) {
+    const original = findDescriptor(proto, name);
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: true,
+      get(this: ViewHolder): unknown {
+        const view = this[VIEW];
+        return view === undefined ? original?.get?.call(this) : follow(view);
+      },
+    });
+  }
+  Object.defineProperty(proto, 'forwarded', {
+    configurable: true,
+    enumerable: true,
+    get(this: ViewHolder): ProxyView | undefined {
+      return this[VIEW];
+    },
+  });
+  Object.defineProperty(proto, INSTALLED, { value: true });
+}
+
+/** The property `name` resolves to on `proto`'s chain (Koa's getter, or one the app put there). */
+function findDescriptor(proto: object | null, name: string): PropertyDescriptor | undefined {
+  for (
+    let object = proto;
+    object !== null;
+    object = Object.getPrototypeOf(object) as object | null
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, name);
+    if (descriptor !== undefined) return descriptor;
+  }
+  return undefined;
+}
