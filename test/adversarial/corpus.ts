@@ -498,6 +498,12 @@ export const CORPUS: readonly AdversarialCase[] = [
       ],
       ['short IPv4 127.1 is refused (D2)', '127.1', 'ipaddr.js#133 (classful IPv4 forms)'],
       ['a 32-bit integer address 2130706433 is refused (D2)', '2130706433', 'ruby/ipaddr#12'],
+      [
+        'hex IPv4 inside IPv4-mapped IPv6 is refused (D2)',
+        '::ffff:0x7f.0.0.1',
+        'ipaddr.js IPv6.isValid accepts inet_aton forms after "::ffff:"',
+      ],
+      ['a leading zero in IPv4 inside IPv6 is refused (D2)', '[::ffff:010.0.0.1]:80', undefined],
       ['an IPv4 octet above 255 is refused (D1)', '256.0.0.1', undefined],
       ['an IPv6 zone identifier is refused (D3)', 'fe80::1%eth0', undefined],
       ['markup instead of an address is refused (D1)', '<script>alert(1)</script>', undefined],
@@ -553,6 +559,7 @@ export const CORPUS: readonly AdversarialCase[] = [
       ['port 65536 (D4, D5)', 'example.com:65536', undefined],
       ['an empty port (D4)', 'example.com:', undefined],
       ['an IPv6 zone identifier (D3, D4)', '[fe80::1%25eth0]', undefined],
+      ['hex IPv4 inside a bracketed IPv6 host (D2, D4)', '[::ffff:0x7f.0.0.1]', undefined],
       ['a bare IPv6 address without brackets (D4)', '2001:db8::1', undefined],
       [
         'a backslash (D4)',

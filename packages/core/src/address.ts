@@ -51,10 +51,15 @@ export function isIPv4(text: string): boolean {
   return parseIPv4(text) !== -1;
 }
 
-/** True for a textual IPv6 address without brackets and without a zone. */
+/**
+ * True for a textual IPv6 address without brackets and without a zone. An
+ * embedded IPv4 part (`::ffff:192.0.2.1`) must be four-part decimal too:
+ * ipaddr.js also accepts `::ffff:0x7f.0.0.1` and `::ffff:010.0.0.1`.
+ */
 export function isIPv6(text: string): boolean {
   if (text.length < 2 || text.length > MAX_IPV6_LENGTH) return false;
   if (text.indexOf(':') === -1 || text.indexOf('%') !== -1) return false;
+  if (text.indexOf('.') !== -1 && !isIPv4(text.slice(text.lastIndexOf(':') + 1))) return false;
   return ipaddr.IPv6.isValid(text);
 }
 
