@@ -524,6 +524,24 @@ export const CORPUS: readonly AdversarialCase[] = [
   ...(
     [
       ['IPv4-mapped IPv6 is shown as IPv4 (D9, D10)', '::ffff:198.51.100.7', CLIENT, undefined],
+      [
+        'IPv4-mapped IPv6 in capitals is shown as IPv4 (D10)',
+        '::FFFF:198.51.100.7',
+        CLIENT,
+        undefined,
+      ],
+      [
+        'IPv4-mapped IPv6 written out in full is shown as IPv4 (D10)',
+        '0:0:0:0:0:ffff:198.51.100.7',
+        CLIENT,
+        undefined,
+      ],
+      [
+        'IPv4-mapped IPv6 in hex groups is shown as IPv4 (D10)',
+        '[::ffff:c633:6407]:4711',
+        CLIENT,
+        4711,
+      ],
       ['a bracketed IPv6 address with a port', '[2001:db8::1]:4711', '2001:db8::1', 4711],
       [
         'a bare IPv6 address is a whole address, not address plus port (D9)',

@@ -77,11 +77,19 @@ const MAPPED_PREFIX = '::ffff:';
  * The address as an application wants to see it: an IPv4-mapped IPv6 address
  * (`::ffff:10.0.0.5`, what Node reports for IPv4 peers of a server listening
  * on `::`) becomes its IPv4 address; anything else is returned unchanged.
+ * Proxies may spell the mapped form otherwise (`::FFFF:10.0.0.5`,
+ * `0:0:0:0:0:ffff:10.0.0.5`, `::ffff:a00:5`); those are unwrapped too, so an
+ * app comparing the client to an IPv4 list is not bypassed by the spelling.
  */
 export function unmapIPv4(address: string): string {
   if (address.length > MAPPED_PREFIX.length && address.startsWith(MAPPED_PREFIX)) {
     const rest = address.slice(MAPPED_PREFIX.length);
     if (isIPv4(rest)) return rest;
+  }
+  // Every spelling of a mapped address holds "ffff"; only those are parsed.
+  if (address.length <= MAX_IPV6_LENGTH && address.toLowerCase().includes('ffff')) {
+    const v6 = parseIPv6(address);
+    if (v6?.isIPv4MappedAddress() === true) return v6.toIPv4Address().toString();
   }
   return address;
 }
