@@ -1,0 +1,165 @@
+/**
+ * One proxy in front of each framework's app: the checks every deployment
+ * must pass, whatever the proxy. A deployment is a site file from examples/
+ * plus the adapter options its README gives.
+ */
+import { APPS, FRAMEWORKS } from '../../../examples/demo/src/apps/index.js';
+import type { AppReport, Framework, RunningApp } from '../../../examples/demo/src/apps/index.js';
+import { makeCertificate } from '../../../examples/demo/src/certificate.js';
+import type { WaitressProxyOptions } from '@waitress-proxy/core';
+import { request } from './client.js';
+import type { Reply } from './client.js';
+import { stopAll } from './processes.js';
+import { describeWithProxies, startProxy, Workspace } from './proxies.js';
+import type { ProxyKind, StartedProxy } from './proxies.js';
+import { FORGED_HEADERS, forgedValuesIn, nextClientAddress } from './sources.js';
+
+export interface Deployment {
+  readonly proxy: ProxyKind;
+  /** The site file under examples/. */
+  readonly site: string;
+  /** The adapter options, as the example's README gives them. */
+  readonly options: WaitressProxyOptions;
+  /**
+   * The proxy headers that reach the app for an honest request from
+   * `client` through the proxy on `port`, once the adapter cut them to the
+   * trusted window.
+   */
+  readonly proxyHeaders: (client: string, port: number) => Record<string, string>;
+}
+
+/** The proxy headers the adapter may pass on; everything else must be gone. */
+const PROXY_HEADER_NAMES = Object.keys(FORGED_HEADERS);
+
+export function parseReport(reply: Reply): AppReport {
+  if (reply.status !== 200) {
+    throw new Error(`expected 200, got ${reply.status}: ${reply.body}`);
+  }
+  return JSON.parse(reply.body) as AppReport;
+}
+
+/** The proxy headers that reached the app. */
+export function proxyHeadersOf(report: AppReport): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(report.headers).filter(([name]) => PROXY_HEADER_NAMES.includes(name)),
+  );
+}
+
+/** Starts the apps and one proxy per app before the tests, and stops all of it after them, pass or fail. */
+export function useDeployment(
+  deployment: Deployment,
+  framework: Framework,
+): { ca: () => string; app: () => RunningApp; proxy: () => StartedProxy } {
+  let workspace: Workspace | undefined;
+  let ca: string | undefined;
+  let app: RunningApp | undefined;
+  let proxy: StartedProxy | undefined;
+
+  beforeAll(async () => {
+    const startApp = APPS[framework];
+    if (startApp === undefined) throw new Error(`no ${framework} app`);
+    workspace = new Workspace();
+    const certificate = await makeCertificate();
+    ca = certificate.cert;
+    const tls = workspace.writeTls(certificate);
+    app = await startApp(deployment.options);
+    proxy = await startProxy(workspace, tls, {
+      kind: deployment.proxy,
+      site: deployment.site,
+      upstreamPort: app.port,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAll();
+    await app?.close();
+    workspace?.remove();
+  }, 30_000);
+
+  const defined = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} did not start`);
+    return value;
+  };
+  return {
+    ca: () => defined(ca, 'the certificate'),
+    app: () => defined(app, 'the app'),
+    proxy: () => defined(proxy, 'the proxy'),
+  };
+}
+
+/** The checks every single-proxy deployment passes, for each framework. */
+export function describeDeployment(title: string, deployment: Deployment): void {
+  const prefix = deployment.options.urlPrefix ?? '';
+  describeWithProxies([deployment.proxy], title, () => {
+    describe.each(FRAMEWORKS)('%s', (framework) => {
+      const running = useDeployment(deployment, framework);
+      const get = (path: string, from: string, headers?: Record<string, string>) =>
+        request({ port: running.proxy().port, path, from, ca: running.ca(), headers });
+
+      it('the app sees the client address, scheme, host and port the client used', async () => {
+        const client = nextClientAddress();
+        const port = running.proxy().port;
+        const report = parseReport(await get(`${prefix}/whoami`, client));
+        expect(report).toMatchObject({
+          framework,
+          clientAddress: client,
+          scheme: 'https',
+          host: `localhost:${port}`,
+          hostname: 'localhost',
+          port,
+          prefix,
+          path: '/whoami',
+          url: `https://localhost:${port}${prefix}/whoami`,
+        });
+        expect(proxyHeadersOf(report)).toEqual(deployment.proxyHeaders(client, port));
+      });
+
+      it('a redirect the app builds from the request sends the client back where it was', async () => {
+        const client = nextClientAddress();
+        const port = running.proxy().port;
+        const reply = await get(`${prefix}/go`, client);
+        expect(reply.status).toBe(302);
+        expect(reply.headers.location).toBe(`https://localhost:${port}${prefix}/whoami`);
+        const location = new URL(reply.headers.location ?? '');
+        const followed = parseReport(await get(location.pathname, client));
+        expect(followed.url).toBe(reply.headers.location);
+      });
+
+      it('proxy headers a client forges through the proxy change nothing and do not reach the app', async () => {
+        const client = nextClientAddress();
+        const port = running.proxy().port;
+        const report = parseReport(await get(`${prefix}/whoami`, client, FORGED_HEADERS));
+        expect(report).toMatchObject({
+          clientAddress: client,
+          scheme: 'https',
+          host: `localhost:${port}`,
+          port,
+          url: `https://localhost:${port}${prefix}/whoami`,
+        });
+        expect(proxyHeadersOf(report)).toEqual(deployment.proxyHeaders(client, port));
+        expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+      });
+
+      it('proxy headers forged straight to the app from an untrusted address are ignored and removed', async () => {
+        const client = nextClientAddress();
+        const appPort = running.app().port;
+        const reply = await request({
+          port: appPort,
+          path: `${prefix}/whoami`,
+          from: client,
+          headers: FORGED_HEADERS,
+        });
+        const report = parseReport(reply);
+        expect(report).toMatchObject({
+          clientAddress: client,
+          scheme: 'http',
+          host: `localhost:${appPort}`,
+          port: appPort,
+          url: `http://localhost:${appPort}${prefix}/whoami`,
+        });
+        expect(proxyHeadersOf(report)).toEqual({});
+        expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+      });
+    });
+  });
+}
