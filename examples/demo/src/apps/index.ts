@@ -1,5 +1,6 @@
 /** The demo's apps, one per framework, all answering the same two routes. */
 import { startExpressApp } from './express.js';
+import { startKoaApp } from './koa.js';
 import type { Framework, StartApp } from './report.js';
 
 export type { AppReport, Framework, RunningApp, StartApp } from './report.js';
@@ -7,6 +8,7 @@ export { APP_HOST } from './report.js';
 
 export const APPS: Readonly<Partial<Record<Framework, StartApp>>> = {
   express: startExpressApp,
+  koa: startKoaApp,
 };
 
 /** The frameworks with an app, in display order. */
