@@ -1,0 +1,76 @@
+/**
+ * `urlPrefix` for Fastify. Fastify matches the route before the first hook
+ * runs, so a plugin cannot strip the prefix in time: the app's `rewriteUrl`
+ * server option must. This builds that function from the plugin's options,
+ * and remembers which prefix each one strips, so the plugin can refuse to
+ * start when the two disagree.
+ */
+import type { IncomingMessage } from 'node:http';
+import { compileOptions, resolve } from '@waitress-proxy/core';
+import type { CompiledOptions, ProxyLogger, WaitressProxyOptions } from '@waitress-proxy/core';
+import type { FastifyInstance } from 'fastify';
+
+/** The type of Fastify's `rewriteUrl` server option. */
+export type WaitressProxyRewriteUrl = (this: FastifyInstance, req: IncomingMessage) => string;
+
+/** Every rewrite this module built, with the normalized prefix it strips. */
+const prefixes = new WeakMap<object, string>();
+
+/** The prefix `rewriteUrl` strips, if `waitressProxyRewriteUrl` built it. */
+export function prefixStrippedBy(rewriteUrl: unknown): string | undefined {
+  return typeof rewriteUrl === 'function' ? prefixes.get(rewriteUrl) : undefined;
+}
+
+const SILENT: ProxyLogger = { warn() {} };
+const NO_HEADERS = Object.freeze({});
+
+/**
+ * Builds Fastify's `rewriteUrl` server option from the plugin's options:
+ * it strips `urlPrefix` from request paths equal to it or below it (waitress's
+ * `url_prefix`: `/app` and `/app/x` become `/` and `/x`; `/application` and
+ * `/other` stay as they are) before Fastify routes. Fastify keeps the URL as
+ * received in `request.originalUrl`.
+ *
+ * ```ts
+ * const options = { trustedProxy: '10.0.0.5', urlPrefix: '/app' };
+ * const app = Fastify({ rewriteUrl: waitressProxyRewriteUrl(options) });
+ * await app.register(waitressProxy, options);
+ * ```
+ *
+ * Only `urlPrefix` is read here; the plugin validates the other options.
+ * Throws `WaitressProxyConfigError` for an invalid `urlPrefix`.
+ */
+export function waitressProxyRewriteUrl(
+  options: WaitressProxyOptions = {},
+): WaitressProxyRewriteUrl {
+  // The core's own prefix rule, with nothing trusted: resolve then only
+  // strips the prefix, and every adapter strips it the same way.
+  const compiled: CompiledOptions = compileOptions({
+    urlPrefix: options.urlPrefix,
+    clearUntrustedProxyHeaders: false,
+    logger: SILENT,
+  });
+  const rewriteUrl: WaitressProxyRewriteUrl = (req) => {
+    const url = req.url ?? '/';
+    if (compiled.urlPrefix === '') return url;
+    const result = resolve(
+      compiled,
+      {
+        peerAddress: undefined,
+        peerPort: undefined,
+        localPort: undefined,
+        encrypted: false,
+        headers: NO_HEADERS,
+        url,
+      },
+      SILENT,
+    );
+    if (!result.ok) return url;
+    const path = result.view.path;
+    // The prefix alone (`/app`, `/app?q`) leaves '' or a query: Fastify's
+    // router needs a path, and the app's root is `/`.
+    return path.startsWith('/') ? path : `/${path}`;
+  };
+  prefixes.set(rewriteUrl, compiled.urlPrefix);
+  return rewriteUrl;
+}
