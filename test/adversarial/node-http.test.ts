@@ -17,7 +17,7 @@ import {
   STRANGER,
   xffOfHeaderSize,
 } from './corpus.js';
-import { close, listen, runCaseOverSocket, sendRaw } from './wire.js';
+import { close, listen, observationBody, runCaseOverSocket, sendRaw } from './wire.js';
 import type { ServerFactory } from './wire.js';
 
 const plainNode: ServerFactory = (options, maxHeaderSize) => {
@@ -39,7 +39,7 @@ const plainNode: ServerFactory = (options, maxHeaderSize) => {
       }
       applyHeaderChanges(req, result.headerChanges);
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ view: result.view, headers: req.headers }));
+      res.end(observationBody({ ...result.view }, req.headers));
     },
   );
 };

@@ -125,6 +125,32 @@ export type ServerFactory = (
   maxHeaderSize: number | undefined,
 ) => Server | Promise<Server>;
 
+/**
+ * The body an app answers with: the view fields it can read and the headers.
+ * A field that is undefined is sent as null, so "no client port" is checked
+ * too rather than lost in JSON.
+ */
+export function observationBody(
+  view: Readonly<Record<string, unknown>>,
+  headers: Readonly<Record<string, unknown>>,
+): string {
+  return JSON.stringify({ view, headers }, (_key, value: unknown) =>
+    value === undefined ? null : value,
+  );
+}
+
+function parseObservation(body: string): Pick<Observation, 'view' | 'headers'> {
+  const parsed = JSON.parse(body) as {
+    view: Record<string, unknown>;
+    headers: Record<string, string | string[]>;
+  };
+  const view: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(parsed.view)) {
+    view[field] = value === null ? undefined : value;
+  }
+  return { view, headers: parsed.headers };
+}
+
 /** Plays one case against the server `factory` builds, and checks the outcome. */
 export async function runCaseOverSocket(c: AdversarialCase, factory: ServerFactory): Promise<void> {
   const server = await factory(c.options, c.maxHeaderSize);
@@ -133,8 +159,7 @@ export async function runCaseOverSocket(c: AdversarialCase, factory: ServerFacto
     const response = await sendRaw(endpoint, c.peer, c.headers);
     let seen: Observation;
     if (response.status === 200) {
-      const parsed = JSON.parse(response.body) as Pick<Observation, 'view' | 'headers'>;
-      seen = { status: 200, ...parsed };
+      seen = { status: 200, ...parseObservation(response.body) };
     } else {
       seen = { status: response.status, body: response.body };
     }
