@@ -5,6 +5,7 @@
  * job. Dependency-free on purpose: it runs before anything is installed.
  *
  *   node scripts/bootstrap.mjs test [jest args...]   all tests
+ *   node scripts/bootstrap.mjs demo [--nginx]         the apps behind a TLS proxy
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,7 +43,12 @@ switch (job) {
   case 'test':
     pnpmRun('exec', 'jest', ...args);
     break;
+  case 'demo':
+    // examples/demo/src/main.ts through tsx, which resolves the workspace
+    // packages to their sources with the root tsconfig's paths.
+    pnpmRun('--filter', '@waitress-proxy/demo', 'exec', 'tsx', 'src/main.ts', ...args);
+    break;
   default:
-    console.error(`bootstrap: unknown job ${JSON.stringify(job)}; expected "test"`);
+    console.error(`bootstrap: unknown job ${JSON.stringify(job)}; expected "test" or "demo"`);
     process.exit(2);
 }

@@ -1,5 +1,5 @@
 /**
- * The test client: one request, one new connection, from a chosen loopback
+ * The client of the demo and of the reverse-proxy suite: one request, one new connection, from a chosen loopback
  * source address (`localAddress`), to a loopback port. Names are never
  * resolved: the client always connects to 127.0.0.1 and says `localhost` in
  * `Host` and in TLS's SNI, as a browser would for https://localhost:PORT/.
@@ -62,25 +62,4 @@ export function request(spec: RequestSpec): Promise<Reply> {
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Retries `probe` until it resolves, or rejects with its last error after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T>,
-  timeoutMs = 15_000,
-  onFailure?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await probe();
-    } catch (error) {
-      last = error;
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  }
-  const detail = onFailure?.() ?? '';
-  throw new Error(`${what} did not become ready: ${String(last)}${detail ? `\n${detail}` : ''}`);
 }

@@ -5,24 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderTemplate } from '../../../examples/demo/src/template.js';
 
 export const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
-
-const PLACEHOLDER = /\{\{([A-Z_]+)\}\}/g;
-
-/** Replaces every placeholder; a placeholder without a value is an error. */
-export function renderTemplate(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(PLACEHOLDER, (_match, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for the placeholder {{${name}}}`);
-    return value;
-  });
-}
-
-/** The placeholders a template uses, in order of first use. */
-export function placeholdersOf(text: string): string[] {
-  return [...new Set(Array.from(text.matchAll(PLACEHOLDER), (match) => match[1] ?? ''))];
-}
 
 /**
  * Renders `examples/<relativePath>` into `targetDir` under the same file name

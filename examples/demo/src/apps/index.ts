@@ -1,5 +1,6 @@
 /** The demo's apps, one per framework, all answering the same two routes. */
 import { startExpressApp } from './express.js';
+import { startFastifyApp } from './fastify.js';
 import { startKoaApp } from './koa.js';
 import type { Framework, StartApp } from './report.js';
 
@@ -8,6 +9,7 @@ export { APP_HOST } from './report.js';
 
 export const APPS: Readonly<Partial<Record<Framework, StartApp>>> = {
   express: startExpressApp,
+  fastify: startFastifyApp,
   koa: startKoaApp,
 };
 
