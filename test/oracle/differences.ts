@@ -5,7 +5,7 @@
  * or one of the two points where Debian's waitress 2.1.2 differs from 3.0.2,
  * which that page's introduction describes.
  */
-import { isIP, isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 
 /** What the test feeds both sides. */
 export interface OracleCase {
@@ -55,7 +55,7 @@ export const ALLOWED = {
   D7: 'only the trusted window is parsed',
   D8: 'empty list elements are skipped',
   D9: 'whole addresses before ports',
-  D10: 'IPv4-mapped IPv6 is shown as IPv4',
+  D10: 'forwarded IPv6 is shown in one spelling (IPv4-mapped as IPv4)',
   D11: 'clientPort is only a port that goes with clientAddress',
   D12: 'hostname without a forwarded host comes from the Host header',
   D19: 'messages (a bad Forwarded proto is reported as header Forwarded)',
@@ -190,6 +190,31 @@ function explainOurRefusal(c: OracleCase, core: CoreResult): DifferenceId | unde
   return undefined;
 }
 
+/**
+ * True when waitress's IPv6 text (brackets stripped) and ours are one address
+ * in two spellings (D10). Node's BlockList compares the binary addresses
+ * (an IPv4 address as its mapped form), so the check does not lean on the
+ * core's code.
+ */
+function isOtherSpelling(theirs: string | undefined, ours: string | undefined): boolean {
+  if (theirs === undefined || ours === undefined) return false;
+  const text = theirs.startsWith('[') && theirs.endsWith(']') ? theirs.slice(1, -1) : theirs;
+  if (!isIPv6(text) || text === ours) return false;
+  const list = new BlockList();
+  list.addAddress(text, 'ipv6');
+  if (isIPv6(ours)) return list.check(ours, 'ipv6');
+  return isIP(ours) === 4 && list.check(`::ffff:${ours}`, 'ipv6');
+}
+
+/** True when waitress kept `[address]:port` whole where we read the address and the port. */
+function isBracketedWithPort(theirs: string | undefined, core: CoreResult): boolean {
+  const close = theirs?.lastIndexOf(']:') ?? -1;
+  if (theirs === undefined || !theirs.startsWith('[') || close === -1) return false;
+  if (theirs.slice(close + 2) !== String(core.clientPort)) return false;
+  const inner = theirs.slice(1, close);
+  return inner === core.clientAddress || isOtherSpelling(inner, core.clientAddress);
+}
+
 /** True when `mapped` is an IPv4-mapped IPv6 spelling of the IPv4 address `v4`. */
 function isMappedSpelling(mapped: string | undefined, v4: string | undefined): boolean {
   if (mapped === undefined || v4 === undefined || isIP(v4) !== 4 || !isIPv6(mapped)) return false;
@@ -235,9 +260,10 @@ export function explain(
       if (hasEmptyInWindow(c)) return 'D8';
       const address = env.REMOTE_ADDR;
       if (isMappedSpelling(address, core.clientAddress)) return 'D10';
+      if (isOtherSpelling(address, core.clientAddress)) return 'D10';
       // waitress brackets a bracketed IPv6 with a port in X-Forwarded-For
       // again, and keeps `[address]:port` as the address (D9).
-      if (address === `[${core.clientAddress ?? ''}]:${core.clientPort ?? ''}`) return 'D9';
+      if (isBracketedWithPort(address, core)) return 'D9';
       // waitress split a whole address at its last colon (D9).
       const split = `${address ?? ''}:${env.REMOTE_PORT ?? ''}`.toLowerCase();
       if (core.clientPort === undefined && env.REMOTE_PORT !== String(c.peerPort)) {

@@ -57,18 +57,33 @@ export function isIPv4(text: string): boolean {
  * ipaddr.js also accepts `::ffff:0x7f.0.0.1` and `::ffff:010.0.0.1`.
  */
 export function isIPv6(text: string): boolean {
-  if (text.length < 2 || text.length > MAX_IPV6_LENGTH) return false;
-  if (text.indexOf(':') === -1 || text.indexOf('%') !== -1) return false;
-  if (text.indexOf('.') !== -1 && !isIPv4(text.slice(text.lastIndexOf(':') + 1))) return false;
-  return ipaddr.IPv6.isValid(text);
+  const hex = hexForm(text);
+  return hex !== undefined && ipaddr.IPv6.isValid(hex);
 }
 
 /**
  * Parses an IPv6 address, or returns undefined. Same acceptance as `isIPv6`.
  */
 export function parseIPv6(text: string): ipaddr.IPv6 | undefined {
-  if (!isIPv6(text)) return undefined;
-  return ipaddr.IPv6.parse(text);
+  const hex = hexForm(text);
+  return hex !== undefined && ipaddr.IPv6.isValid(hex) ? ipaddr.IPv6.parse(hex) : undefined;
+}
+
+/**
+ * The address with an embedded IPv4 part written as two hex groups
+ * (`::1.2.3.4` → `::102:304`), or undefined when it cannot be an IPv6
+ * address. ipaddr.js 2.5.0 parses every dotted tail as IPv4-mapped, so
+ * `::192.0.2.1` (a different address) would pass for `192.0.2.1`; converting
+ * first leaves no dotted form for it to misread.
+ */
+function hexForm(text: string): string | undefined {
+  if (text.length < 2 || text.length > MAX_IPV6_LENGTH) return undefined;
+  if (text.indexOf(':') === -1 || text.indexOf('%') !== -1) return undefined;
+  if (text.indexOf('.') === -1) return text;
+  const colon = text.lastIndexOf(':');
+  const v4 = parseIPv4(text.slice(colon + 1));
+  if (v4 === -1) return undefined;
+  return `${text.slice(0, colon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
 }
 
 const MAPPED_PREFIX = '::ffff:';
@@ -87,11 +102,28 @@ export function unmapIPv4(address: string): string {
     if (isIPv4(rest)) return rest;
   }
   // Every spelling of a mapped address holds "ffff"; only those are parsed.
-  if (address.length <= MAX_IPV6_LENGTH && address.toLowerCase().includes('ffff')) {
+  if (
+    address.length <= MAX_IPV6_LENGTH &&
+    address.indexOf(':') !== -1 &&
+    address.toLowerCase().includes('ffff')
+  ) {
     const v6 = parseIPv6(address);
     if (v6?.isIPv4MappedAddress() === true) return v6.toIPv4Address().toString();
   }
   return address;
+}
+
+/**
+ * One spelling for each IPv6 address a proxy forwards: an IPv4-mapped
+ * address becomes its IPv4 address, any other the RFC 5952 form (lower case,
+ * longest run of zeros compressed), the form Node reports peers in. An app
+ * that compares the client to a list is then not bypassed by
+ * `2001:DB8:0:0::1` standing for `2001:db8::1`. `text` must satisfy `isIPv6`.
+ */
+export function canonicalIPv6(text: string): string {
+  const v6 = parseIPv6(text);
+  if (v6 === undefined) return text;
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toString();
 }
 
 /**

@@ -8,12 +8,12 @@
  * port. We recognize a whole address first, and refuse what is not an
  * address (see docs/differences-from-waitress.md).
  */
-import { isIPv4, isIPv6, isObfuscatedIdentifier, isPort, unmapIPv4 } from './address.js';
+import { canonicalIPv6, isIPv4, isIPv6, isObfuscatedIdentifier, isPort } from './address.js';
 
 /** A parsed node: its address (IPv6 without brackets) and port, if a port was given. */
 export interface ForwardedNode {
   /**
-   * An IP address (IPv4-mapped IPv6 unwrapped to IPv4), `unknown`, or an
+   * An IP address (IPv6 in RFC 5952 form, IPv4-mapped IPv6 as IPv4), `unknown`, or an
    * RFC 7239 obfuscated identifier (`_hidden`).
    */
   readonly address: string;
@@ -33,10 +33,10 @@ export function parseNode(text: string): ForwardedNode | undefined {
     if (close === -1) return undefined;
     const address = text.slice(1, close);
     if (!isIPv6(address)) return undefined;
-    return withPort(unmapIPv4(address), text, close + 1);
+    return withPort(canonicalIPv6(address), text, close + 1);
   }
   if (isIPv4(text)) return { address: text, port: undefined };
-  if (isIPv6(text)) return { address: unmapIPv4(text), port: undefined };
+  if (isIPv6(text)) return { address: canonicalIPv6(text), port: undefined };
   const colon = text.lastIndexOf(':');
   const address = colon === -1 ? text : text.slice(0, colon);
   if (!isIPv4(address) && !isNamedNode(address)) return undefined;

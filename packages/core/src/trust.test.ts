@@ -29,6 +29,8 @@ const cases: [string, string | string[], string, boolean][] = [
   ['short IPv4 is not an address', '127.0.0.0/8', '127.1', false],
   ['an IPv6 zone is not an address', 'fe80::/10', 'fe80::1%eth0', false],
   ['localhost names the Unix-socket peer', 'localhost', 'localhost', true],
+  ['an IPv4-compatible address is not the IPv4 address', '10.0.0.0/8', '::10.0.0.1', false],
+  ['an IPv4-compatible entry is not the IPv4 address', '::10.0.0.1', '10.0.0.1', false],
 ];
 
 describe('compileTrust', () => {

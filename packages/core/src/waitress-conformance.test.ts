@@ -151,10 +151,10 @@ const rows: Row[] = [
     expected: { view: { clientAddress: '192.0.2.1' } },
   },
   {
-    name: 'X-Forwarded-For IPv6 without brackets',
+    name: 'X-Forwarded-For IPv6 without brackets (in RFC 5952 form: D10)',
     options: { trustedProxy: '*', trustedProxyHeaders: ['x-forwarded-for'] },
     request: { headers: { 'X-Forwarded-For': '2001:db8::0' } },
-    expected: { view: { clientAddress: '2001:db8::0' } },
+    expected: { view: { clientAddress: '2001:db8::' } },
   },
   {
     name: 'two trusted hops: the second-to-last X-Forwarded-For entry is the client',
