@@ -618,6 +618,30 @@ const schemeAndPrefix: Row[] = [
     expected: { view: { prefix: '', path: '/x' } },
   },
   {
+    name: 'an absolute-form target is reduced to its path before the prefix is matched',
+    options: { urlPrefix: '/foo' },
+    request: { url: 'http://app.example/foo/x?y=1' },
+    expected: { view: { prefix: '/foo', path: '/x?y=1' } },
+  },
+  {
+    name: 'an absolute-form target without a path is the root',
+    options: {},
+    request: { url: 'http://app.example?y=1' },
+    expected: { view: { path: '/?y=1' } },
+  },
+  {
+    name: 'an asterisk-form target (OPTIONS *) is left alone',
+    options: { urlPrefix: '/foo' },
+    request: { url: '*' },
+    expected: { view: { path: '*' } },
+  },
+  {
+    name: 'HTTP/2 :authority stands in for a missing Host',
+    options: {},
+    request: { headers: { ':authority': 'example.com:8443' } },
+    expected: { view: { host: 'example.com:8443', hostname: 'example.com' } },
+  },
+  {
     name: 'no Host header: no host and no hostname',
     options: {},
     request: { headers: {} },
@@ -666,6 +690,52 @@ describe('resolve', () => {
     expect(outcome.warnings).toEqual([
       'waitress-proxy: Malformed proxy header "X-Forwarded-Proto" from "10.0.0.5": ' +
         'unsupported proto value value: "gopher"',
+    ]);
+  });
+
+  it('gives a malformed request the direct view and removes every proxy header', () => {
+    const compiled = compileOptions({
+      trustedProxy: '10.0.0.5',
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'],
+      logUntrustedProxyHeaders: true,
+      logger: { warn: () => undefined },
+    });
+    const result = resolve(compiled, {
+      peerAddress: '10.0.0.5',
+      peerPort: 4000,
+      localPort: 8080,
+      encrypted: false,
+      // The proto is read (and would set https) before the host is refused.
+      headers: {
+        host: 'internal:8080',
+        'x-forwarded-for': '198.51.100.7',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.com/x',
+        'x-forwarded-by': 'proxy',
+      },
+      url: '/',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.header).toBe('X-Forwarded-Host');
+    expect(result.view).toEqual({
+      clientAddress: '10.0.0.5',
+      clientPort: 4000,
+      scheme: 'http',
+      host: 'internal:8080',
+      hostname: 'internal',
+      port: 8080,
+      prefix: '',
+      path: '/',
+      ips: [],
+      peerAddress: '10.0.0.5',
+      peerTrusted: true,
+    });
+    expect(result.headerChanges.map((change) => [change.name, change.value])).toEqual([
+      ['x-forwarded-for', undefined],
+      ['x-forwarded-host', undefined],
+      ['x-forwarded-proto', undefined],
+      ['x-forwarded-by', undefined],
     ]);
   });
 

@@ -82,7 +82,8 @@ export interface ProxyView {
   /**
    * The request path with `prefix` removed, plus the query (PATH_INFO +
    * QUERY_STRING); `''` or a query alone when the path is exactly the prefix.
-   * Not percent-decoded.
+   * Not percent-decoded. An absolute-form target (`http://host/a`) is reduced
+   * to its path and query.
    */
   readonly path: string;
   /** The addresses of the trusted window, client first; empty when no header gave any. */
@@ -100,7 +101,13 @@ export interface HeaderChange {
   readonly value: string | undefined;
 }
 
-/** The engine's answer for one request. */
+/**
+ * The engine's answer for one request: a view and the header changes, and on
+ * failure the malformed-header error too. A failed request still gets a safe
+ * view (the direct connection's, as if no proxy header were trusted) and the
+ * removal of every proxy header, so an error handler that reads the client
+ * address or the headers sees nothing forged.
+ */
 export type Resolution =
   | {
       readonly ok: true;
@@ -108,7 +115,14 @@ export type Resolution =
       /** What to do to the headers; empty (and shared) when nothing changes. */
       readonly headerChanges: readonly HeaderChange[];
     }
-  | { readonly ok: false; readonly error: MalformedProxyHeaderError };
+  | {
+      readonly ok: false;
+      readonly error: MalformedProxyHeaderError;
+      /** The direct connection's view. */
+      readonly view: ProxyView;
+      /** Every proxy header removed (when `clearUntrustedProxyHeaders` is on). */
+      readonly headerChanges: readonly HeaderChange[];
+    };
 
 const NO_CHANGES: readonly HeaderChange[] = Object.freeze([]);
 const NO_IPS: readonly string[] = Object.freeze([]);
@@ -140,21 +154,7 @@ export function resolve(
     input.peerAddress === undefined ? UNIX_SOCKET_PEER : unmapIPv4(input.peerAddress);
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
   const headers = input.headers;
-  const hostHeader = single(headers.host);
-  const scheme = options.urlScheme ?? (input.encrypted ? 'https' : 'http');
-  const view: Mutable<ProxyView> = {
-    clientAddress: peerAddress,
-    clientPort: input.peerPort,
-    scheme,
-    host: hostHeader,
-    hostname: hostnameOf(hostHeader),
-    port: input.localPort ?? (scheme === 'https' ? 443 : 80),
-    prefix: options.urlPrefix,
-    path: stripPrefix(input.url, options.urlPrefix),
-    ips: NO_IPS,
-    peerAddress,
-    peerTrusted,
-  };
+  const view = directView(options, input, peerAddress, peerTrusted);
 
   let changes: HeaderChange[] | undefined;
   if (peerTrusted) {
@@ -164,7 +164,16 @@ export function resolve(
         `waitress-proxy: Malformed proxy header "${result.header}" from "${peerAddress}": ` +
           `${result.reason} value: ${JSON.stringify(truncate(result.value))}`,
       );
-      return { ok: false, error: result };
+      // `view` may be half-filled: start again from the direct connection.
+      const removals = options.clearUntrustedProxyHeaders
+        ? removeUntrusted(options, headers, false, undefined, undefined)
+        : undefined;
+      return {
+        ok: false,
+        error: result,
+        view: directView(options, input, peerAddress, peerTrusted),
+        headerChanges: removals ?? NO_CHANGES,
+      };
     }
     changes = result;
   }
@@ -176,6 +185,31 @@ export function resolve(
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the direct connection says, before any proxy header. */
+function directView(
+  options: CompiledOptions,
+  input: RequestInput,
+  peerAddress: string,
+  peerTrusted: boolean,
+): Mutable<ProxyView> {
+  // HTTP/2 requests may carry :authority instead of Host (RFC 9113 8.3.1).
+  const host = single(input.headers.host) ?? single(input.headers[':authority']);
+  const scheme = options.urlScheme ?? (input.encrypted ? 'https' : 'http');
+  return {
+    clientAddress: peerAddress,
+    clientPort: input.peerPort,
+    scheme,
+    host,
+    hostname: hostnameOf(host),
+    port: input.localPort ?? (scheme === 'https' ? 443 : 80),
+    prefix: options.urlPrefix,
+    path: stripPrefix(input.url, options.urlPrefix),
+    ips: NO_IPS,
+    peerAddress,
+    peerTrusted,
+  };
+}
 
 /**
  * waitress's `parse_proxy_headers`: fills `view` from the trusted headers and
@@ -324,17 +358,19 @@ function removeUntrusted(
   headers: RequestHeaders,
   peerTrusted: boolean,
   changes: HeaderChange[] | undefined,
-  logger: ProxyLogger,
+  logger: ProxyLogger | undefined,
 ): HeaderChange[] | undefined {
   let removed: string[] | undefined;
   for (const name of PROXY_HEADER_NAMES) {
     if (headers[name] === undefined) continue;
     if (peerTrusted && options.trustedHeaders.has(name)) continue;
     (changes ??= []).push({ name, value: undefined });
-    if (options.logUntrustedProxyHeaders) (removed ??= []).push(DISPLAY_NAMES[name]);
+    if (logger !== undefined && options.logUntrustedProxyHeaders) {
+      (removed ??= []).push(DISPLAY_NAMES[name]);
+    }
   }
   if (removed !== undefined) {
-    logger.warn(
+    logger?.warn(
       `waitress-proxy: Removed untrusted headers (${removed.join(', ')}). ` +
         'Remove them at the proxy instead.',
     );
@@ -345,8 +381,11 @@ function removeUntrusted(
 /**
  * waitress's `task.py`: with a prefix, a path equal to it becomes `''` and a
  * path starting with it and a slash loses it; other paths are left alone.
+ * An absolute-form request target (`GET http://host/path`, RFC 9112 3.2.2)
+ * is first reduced to its path and query, as waitress does, prefix or not.
  */
-function stripPrefix(url: string, prefix: string): string {
+function stripPrefix(target: string, prefix: string): string {
+  const url = target.charCodeAt(0) === 0x2f /* / */ ? target : originForm(target);
   if (prefix === '' || !url.startsWith(prefix)) return url;
   const next = url.charCodeAt(prefix.length);
   // End of URL, start of the query, or a slash: the prefix is a whole segment.
@@ -354,6 +393,22 @@ function stripPrefix(url: string, prefix: string): string {
     return url.slice(prefix.length);
   }
   return url;
+}
+
+/**
+ * The path and query of an absolute-form target (`http://host/a?b` → `/a?b`,
+ * `http://host?b` → `/?b`); anything else (`*`, authority-form) unchanged.
+ */
+function originForm(target: string): string {
+  const scheme = target.indexOf('://');
+  if (scheme === -1) return target;
+  const authorityEnd = scheme + 3;
+  for (let i = authorityEnd; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x2f /* / */) return target.slice(i);
+    if (c === 0x3f /* ? */) return `/${target.slice(i)}`;
+  }
+  return '/';
 }
 
 /**
