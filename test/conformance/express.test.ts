@@ -453,6 +453,34 @@ describe.each(VERSIONS)('$name: a malformed header from a trusted proxy', (versi
     });
   });
 
+  it('the error handler sees the direct connection and no forged header, even with `trust proxy`', async () => {
+    const app = version.createApp();
+    app.set('trust proxy', true);
+    app.use(waitressProxy({ ...X_FORWARDED, logger: new RecordingLogger() }));
+    app.use((_err: unknown, req: Request, res: Response, _next: NextFunction) => {
+      res.status(400).json({
+        ip: req.ip,
+        protocol: req.protocol,
+        forwardedFor: req.headers['x-forwarded-for'] ?? null,
+        raw: req.rawHeaders.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase()),
+      });
+    });
+
+    const { status, body } = await exchange(app, PROXY, '/', [
+      ...malformedProto,
+      'X-Forwarded-For: 6.6.6.6',
+    ]);
+    expect(status).toBe(400);
+    const seen = JSON.parse(body) as {
+      ip: string;
+      protocol: string;
+      forwardedFor: null;
+      raw: string[];
+    };
+    expect(seen).toMatchObject({ ip: PROXY, protocol: 'http', forwardedFor: null });
+    expect(seen.raw.filter((name) => name.startsWith('x-forwarded'))).toEqual([]);
+  });
+
   it("is a 400 from Express's default error handler", async () => {
     const app = version.createApp();
     app.use(waitressProxy({ ...X_FORWARDED, logger: new RecordingLogger() }));

@@ -79,7 +79,9 @@ function defineOwn(req: object, name: string, value: unknown): void {
  *
  * A malformed proxy header from a trusted proxy calls `next(err)` with a
  * `MalformedProxyHeaderError` (`status` 400, `expose` true, message naming
- * the header), so the app's error handler renders it.
+ * the header), so the app's error handler renders it. The handler sees the
+ * direct connection's values and no proxy header at all, whatever
+ * `trust proxy` says.
  *
  * @example
  * app.use(waitressProxy({
@@ -103,10 +105,8 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
       headers: req.headers,
       url,
     });
-    if (!resolution.ok) {
-      next(resolution.error);
-      return;
-    }
+    // On a malformed header too: the view is then the direct connection's and
+    // every proxy header is removed, so the error handler sees nothing forged.
     const view = resolution.view;
     applyHeaderChanges(req, resolution.headerChanges);
 
@@ -123,6 +123,10 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
     // follows. `req.param()` exists in Express 4 only (removed in 5).
     if (typeof req.param !== 'function') defineOwn(req, 'host', view.host);
     req.forwarded = view;
+    if (!resolution.ok) {
+      next(resolution.error);
+      return;
+    }
 
     if (prefix !== '') {
       if (view.path !== url) {
