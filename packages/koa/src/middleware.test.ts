@@ -438,6 +438,36 @@ describe.each(KOA_VERSIONS)('%s', (_name, KoaApp) => {
       });
     });
 
+    it('the upstream handler sees the direct connection and no forged header, even with app.proxy', async () => {
+      const app = new KoaApp();
+      app.proxy = true;
+      let seen: unknown;
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch {
+          seen = {
+            ip: ctx.ip,
+            protocol: ctx.protocol,
+            forwardedFor: ctx.get('x-forwarded-for'),
+            raw: ctx.req.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()),
+          };
+          ctx.status = 400;
+        }
+      });
+      app.use(waitressProxy({ ...options, logger: quietLogger() }));
+      const running = await start(app);
+      try {
+        await send(running.port, PROXY, '/', [...malformed, 'X-Forwarded-For', '6.6.6.6']);
+      } finally {
+        await running.close();
+      }
+      expect(seen).toMatchObject({ ip: PROXY, protocol: 'http', forwardedFor: '' });
+      expect((seen as { raw: string[] }).raw.filter((n) => n.startsWith('x-forwarded'))).toEqual(
+        [],
+      );
+    });
+
     it("without a handler, Koa answers 400 with the message and emits app.on('error')", async () => {
       const app = new KoaApp();
       const emitted: unknown[] = [];

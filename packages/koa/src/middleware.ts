@@ -77,11 +77,9 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
       headers: req.headers,
       url,
     });
-    if (!resolution.ok) {
-      // http-errors, behind ctx.throw, returns an Error argument as it is:
-      // the app's handlers get the MalformedProxyHeaderError itself.
-      return ctx.throw(resolution.error);
-    }
+    // On a malformed header too: the view is then the direct connection's and
+    // every proxy header is removed, so upstream error handlers and
+    // app.on('error') see nothing forged, whatever app.proxy says.
     const view = resolution.view;
     applyHeaderChanges(req, resolution.headerChanges);
 
@@ -93,6 +91,11 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
     // (by code that ran earlier) would keep the unresolved scheme and host.
     const memo = request as MemoizedUrl;
     if (memo.memoizedURL !== undefined) memo.memoizedURL = undefined;
+    if (!resolution.ok) {
+      // http-errors, behind ctx.throw, returns an Error argument as it is:
+      // the app's handlers get the MalformedProxyHeaderError itself.
+      return ctx.throw(resolution.error);
+    }
 
     if (view.path !== url) {
       // The prefix was stripped (waitress's PATH_INFO). A path equal to the
