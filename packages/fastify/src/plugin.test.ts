@@ -395,6 +395,42 @@ describe('a malformed header from the trusted proxy', () => {
     });
   });
 
+  it('the error handler sees the direct connection and no proxy header, even with trustProxy', async () => {
+    const app = Fastify({ trustProxy: true });
+    await app.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
+    app.setErrorHandler((_error, request, reply) => {
+      void reply.status(400).send({
+        ...seen(request),
+        forwardedFor: request.headers['x-forwarded-for'] ?? null,
+        rawNames: request.raw.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()),
+      });
+    });
+    app.get('/', () => 'reached the handler');
+    const response = await exchange(app, {
+      peer: PROXY,
+      lines: [
+        'X-Forwarded-Proto',
+        'https, http',
+        'X-Forwarded-For',
+        '6.6.6.6',
+        'X-Forwarded-Host',
+        'evil.example',
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({
+      ip: PROXY,
+      ips: [],
+      protocol: 'http',
+      host: 'app.example',
+      hostname: 'app.example',
+      port: expect.any(Number) as unknown,
+      hostHeader: 'app.example',
+      forwardedFor: null,
+      rawNames: ['host', 'connection'],
+    });
+  });
+
   it('is a 400 through Fastify’s default error handler, logged through request.log with the peer', async () => {
     const log = new LogLines();
     const app = Fastify({ logger: { level: 'warn', stream: log } });

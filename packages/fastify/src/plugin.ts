@@ -91,16 +91,18 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): void 
       },
       fixedLogger ?? request.log,
     );
-    if (!result.ok) {
-      // The core logged the header, the peer and the value; Fastify's error
-      // handler answers with the error's statusCode, 400.
-      done(result.error);
-      return;
-    }
+    // On a malformed header too: the view is then the direct connection's and
+    // every proxy header is removed, so the error handler sees nothing forged.
     applyHeaderChanges(raw, result.headerChanges);
     request.forwarded = result.view;
     followView(request);
-    done();
+    if (result.ok) {
+      done();
+    } else {
+      // The core logged the header, the peer and the value; Fastify's error
+      // handling answers with the error's statusCode, 400.
+      done(result.error);
+    }
   });
 }
 
