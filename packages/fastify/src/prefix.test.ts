@@ -51,6 +51,8 @@ describe('urlPrefix through rewriteUrl', () => {
     // Only a whole path segment is the prefix (waitress).
     ['/application', { route: '/application', url: '/application', path: '/application' }],
     ['/x', { route: '/x', url: '/x', path: '/x' }],
+    // An absolute-form target (RFC 9112 3.2.2) is routed by its path and query.
+    ['http://app.example/app/x?q=1', { route: '/x', url: '/x?q=1', path: '/x?q=1' }],
   ])('%s is routed as %o, with request.originalUrl as received', async (sent, expected) => {
     const [response] = await exchangeAll(await prefixedApp(), [
       { peer: PROXY, path: sent, lines: ['X-Forwarded-For', '203.0.113.7'] },
