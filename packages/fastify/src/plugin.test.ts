@@ -508,9 +508,12 @@ describe('Fastify’s trustProxy option', () => {
     expect(logger.messages).toHaveLength(1);
   });
 
-  it('is not warned about when it is not set', async () => {
+  it.each([
+    ['not set', {}],
+    ['false', { trustProxy: false }],
+  ])('is not warned about when it is %s', async (_name, serverOptions) => {
     const logger = new RecordingLogger();
-    const app = Fastify();
+    const app = Fastify(serverOptions);
     await app.register(waitressProxy, { ...X_FORWARDED, logger });
     await app.ready();
     await app.close();

@@ -62,7 +62,8 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): void 
 
   const server = serverOptionsOf(fastify);
   checkRewriteUrl(compiled.urlPrefix, server);
-  if (server?.trustProxy !== undefined && server.trustProxy !== false) {
+  // Fastify builds its trust-proxy Request class whenever trustProxy is truthy.
+  if (server !== undefined && Boolean(server.trustProxy)) {
     compiled.logger.warn(
       `waitress-proxy: Fastify's trustProxy option is set too (${describe(server.trustProxy)}); ` +
         `${PLUGIN_NAME} decides request.ip, ips, protocol, host, hostname and port, and ` +
