@@ -49,7 +49,9 @@ const expected = {
     'WaitressProxyConfigError',
     'applyHeaderChanges',
     'compileOptions',
+    'requestInput',
     'resolve',
+    'routeUrl',
   ],
 };
 

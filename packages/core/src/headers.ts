@@ -29,28 +29,44 @@ export function applyHeaderChanges(
     else headers[change.name] = change.value;
   }
 
-  const pending = new Map<string, string | undefined>();
-  for (const change of changes) pending.set(change.name, change.value);
-  const written = new Set<string>();
+  // A handful of changes at most: linear scans beat building a Map per request.
+  let written = 0; // bit i: change i's value is in rawHeaders already
   let out = 0;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
-    const lower = name.toLowerCase();
-    if (!pending.has(lower)) {
+    const index = changeIndex(changes, name);
+    if (index === -1) {
       rawHeaders[out++] = name;
       rawHeaders[out++] = rawHeaders[i + 1] ?? '';
       continue;
     }
-    const value = pending.get(lower);
-    if (value === undefined || written.has(lower)) continue;
-    written.add(lower);
+    const value = changes[index]?.value;
+    if (value === undefined || (written & (1 << index)) !== 0) continue;
+    written |= 1 << index;
     rawHeaders[out++] = name;
     rawHeaders[out++] = value;
   }
   rawHeaders.length = out;
-  for (const [name, value] of pending) {
-    if (value !== undefined && !written.has(name)) rawHeaders.push(canonicalName(name), value);
+  changes.forEach((change, index) => {
+    if (change.value !== undefined && (written & (1 << index)) === 0) {
+      rawHeaders.push(canonicalName(change.name), change.value);
+    }
+  });
+}
+
+/**
+ * The index of the last change to the header `name` (any case), or -1. The
+ * name is lower-cased only when its length matches a changed one.
+ */
+function changeIndex(changes: readonly HeaderChange[], name: string): number {
+  let lower: string | undefined;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const changed = changes[i]?.name ?? '';
+    if (changed.length !== name.length) continue;
+    lower ??= name.toLowerCase();
+    if (changed === lower) return i;
   }
+  return -1;
 }
 
 /** `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines. */

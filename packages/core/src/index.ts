@@ -11,7 +11,7 @@ export type {
   WaitressProxyOptions,
 } from './options.js';
 export type { TrustedProxy, TrustFunction, TrustMatcher } from './trust.js';
-export { resolve } from './resolve.js';
+export { resolve, routeUrl } from './resolve.js';
 export type {
   HeaderChange,
   HeaderValue,
@@ -21,6 +21,8 @@ export type {
   Resolution,
 } from './resolve.js';
 export { applyHeaderChanges } from './headers.js';
+export { requestInput } from './incoming.js';
+export type { IncomingRequest } from './incoming.js';
 export type { MutableHeaders } from './headers.js';
 export { MalformedProxyHeaderError, WaitressProxyConfigError } from './errors.js';
 export type { WaitressProxyErrorCode } from './errors.js';

@@ -1,5 +1,6 @@
 import { compileOptions } from './options.js';
-import { resolve } from './resolve.js';
+import { requestInput } from './incoming.js';
+import { resolve, routeUrl } from './resolve.js';
 import type { RequestInput } from './resolve.js';
 import { expectOutcome, runRequest } from './test-support.js';
 import type { Row } from './test-support.js';
@@ -737,6 +738,57 @@ describe('resolve', () => {
       ['x-forwarded-proto', undefined],
       ['x-forwarded-by', undefined],
     ]);
+  });
+
+  it('changes no header a single trusted proxy already wrote exactly', () => {
+    const compiled = compileOptions({
+      trustedProxy: '10.0.0.5',
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'],
+    });
+    const result = resolve(compiled, {
+      peerAddress: '10.0.0.5',
+      peerPort: 1,
+      localPort: 8080,
+      encrypted: false,
+      headers: {
+        host: 'example.com',
+        'x-forwarded-for': '198.51.100.7',
+        'x-forwarded-host': 'example.com',
+        'x-forwarded-proto': 'https',
+      },
+      url: '/',
+    });
+    expect(result.ok && result.headerChanges).toEqual([]);
+  });
+
+  it.each([
+    ['/foo/api/x?y=1', '/api/x?y=1'],
+    ['/foo', '/'],
+    ['/foo?y=1', '/?y=1'],
+    ['/foobar', '/foobar'],
+    ['http://app.example/foo/x', '/x'],
+    ['*', '*'],
+  ])('routeUrl strips urlPrefix /foo from %j and keeps a leading slash: %j', (url, expected) => {
+    expect(routeUrl(compileOptions({ urlPrefix: '/foo' }), url)).toBe(expected);
+  });
+
+  it('requestInput reads the socket and headers of a Node request', () => {
+    const headers = { host: 'example.com' };
+    const tls = { remoteAddress: '::1', remotePort: 5, localPort: 443, encrypted: true };
+    expect(requestInput({ socket: tls, headers, url: '/a' })).toEqual({
+      peerAddress: '::1',
+      peerPort: 5,
+      localPort: 443,
+      encrypted: true,
+      headers,
+      url: '/a',
+    });
+    expect(requestInput({ socket: {}, headers }, '/as-received')).toMatchObject({
+      peerAddress: undefined,
+      encrypted: false,
+      url: '/as-received',
+    });
+    expect(requestInput({ socket: {}, headers }).url).toBe('/');
   });
 
   it('logs the names of removed untrusted headers when asked', () => {

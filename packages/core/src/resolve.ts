@@ -255,7 +255,7 @@ function applyTrustedHeaders(
       for (const element of window.elements) {
         if (element.for !== undefined) ips.push(element.for.address);
       }
-      changes = [{ name: 'forwarded', value: windowOf(value, window.start) }];
+      changes = cutTo(changes, 'forwarded', value, window.start);
       hostHeader = protoHeader = 'Forwarded';
     }
   } else {
@@ -267,7 +267,7 @@ function applyTrustedHeaders(
         client = chain.nodes[0];
         ips = chain.nodes.map((node) => node.address);
         if (hopTrust !== undefined && chain.nodes.length > 0) hostCount = chain.nodes.length;
-        changes = [{ name: 'x-forwarded-for', value: windowOf(value, chain.start) }];
+        changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
       }
     }
     if (trusted.has('x-forwarded-host')) {
@@ -277,10 +277,7 @@ function applyTrustedHeaders(
         if (chain instanceof MalformedProxyHeaderError) return chain;
         if (chain !== undefined) {
           forwardedHost = chain.host;
-          (changes ??= []).push({
-            name: 'x-forwarded-host',
-            value: windowOf(value, chain.start),
-          });
+          changes = cutTo(changes, 'x-forwarded-host', value, chain.start);
         }
       }
     }
@@ -330,7 +327,8 @@ function applyTrustedHeaders(
     } else {
       view.host = forwardedHost;
     }
-    (changes ??= []).push({ name: 'host', value: view.host });
+    if (view.host !== single(headers.host))
+      (changes ??= []).push({ name: 'host', value: view.host });
   }
 
   if (forwardedPort !== '') view.port = Number(forwardedPort);
@@ -340,6 +338,23 @@ function applyTrustedHeaders(
     view.clientPort = client.port;
   }
   if (ips !== undefined) view.ips = ips;
+  return changes;
+}
+
+/**
+ * Records a list header cut down to its window (waitress 3.0.2), unless the
+ * window is the whole header already: most requests pass one proxy, and then
+ * there is nothing to rewrite.
+ */
+function cutTo(
+  changes: HeaderChange[] | undefined,
+  name: ProxyHeaderName,
+  value: string,
+  start: number,
+): HeaderChange[] | undefined {
+  const window = windowOf(value, start);
+  if (window === value) return changes;
+  (changes ??= []).push({ name, value: window });
   return changes;
 }
 
@@ -393,6 +408,17 @@ function stripPrefix(target: string, prefix: string): string {
     return url.slice(prefix.length);
   }
   return url;
+}
+
+/**
+ * The URL an app should route on (waitress's PATH_INFO plus the query): the
+ * request URL without `urlPrefix`, always starting with `/` (a path equal to
+ * the prefix routes as `/`). Adapters assign it to `req.url`; Fastify's
+ * `rewriteUrl` returns it.
+ */
+export function routeUrl(options: CompiledOptions, url: string): string {
+  const path = stripPrefix(url, options.urlPrefix);
+  return path === '' || path.charCodeAt(0) === 0x3f /* ? */ ? `/${path}` : path;
 }
 
 /**
