@@ -5,8 +5,13 @@
  * `@waitress-proxy/core`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import {
+  applyHeaderChanges,
+  compileOptions,
+  requestInput,
+  resolve,
+  routeUrl,
+} from '@waitress-proxy/core';
 import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import { mountPrefix } from './base-url.js';
 import type { RoutedRequest } from './base-url.js';
@@ -95,16 +100,8 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
 
   return function waitressProxyMiddleware(request, _res, next) {
     const req = request as ExpressRequest;
-    const socket = req.socket as Partial<TLSSocket>;
     const url = req.url ?? '/';
-    const resolution = resolve(compiled, {
-      peerAddress: socket.remoteAddress,
-      peerPort: socket.remotePort,
-      localPort: socket.localPort,
-      encrypted: socket.encrypted === true,
-      headers: req.headers,
-      url,
-    });
+    const resolution = resolve(compiled, requestInput(req, url));
     // On a malformed header too: the view is then the direct connection's and
     // every proxy header is removed, so the error handler sees nothing forged.
     const view = resolution.view;
@@ -129,11 +126,7 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
     }
 
     if (prefix !== '') {
-      if (view.path !== url) {
-        // A path equal to the prefix leaves '' or a bare query; routers
-        // need a leading slash.
-        req.url = view.path.startsWith('/') ? view.path : `/${view.path}`;
-      }
+      if (view.path !== url) req.url = routeUrl(compiled, url);
       mountPrefix(req, prefix, next);
     }
     next();

@@ -4,10 +4,10 @@
  * malformed-header error into Fastify's error path. Every rule lives in
  * `@waitress-proxy/core`.
  */
-import type { TLSSocket } from 'node:tls';
 import {
   applyHeaderChanges,
   compileOptions,
+  requestInput,
   resolve,
   WaitressProxyConfigError,
 } from '@waitress-proxy/core';
@@ -78,18 +78,10 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): void 
 
   fastify.addHook('onRequest', function waitressProxyOnRequest(request, _reply, done) {
     const raw = request.raw;
-    const socket = raw.socket;
     const result = resolve(
       compiled,
-      {
-        peerAddress: socket.remoteAddress,
-        peerPort: socket.remotePort,
-        localPort: socket.localPort,
-        encrypted: (socket as Partial<TLSSocket>).encrypted === true,
-        headers: raw.headers,
-        // As received: with urlPrefix, `raw.url` was already rewritten.
-        url: request.originalUrl,
-      },
+      // As received: with urlPrefix, `raw.url` was already rewritten.
+      requestInput(raw, request.originalUrl),
       fixedLogger ?? request.log,
     );
     // On a malformed header too: the view is then the direct connection's and

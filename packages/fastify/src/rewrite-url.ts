@@ -6,7 +6,7 @@
  * start when the two disagree.
  */
 import type { IncomingMessage } from 'node:http';
-import { compileOptions, resolve } from '@waitress-proxy/core';
+import { compileOptions, routeUrl } from '@waitress-proxy/core';
 import type { CompiledOptions, ProxyLogger, WaitressProxyOptions } from '@waitress-proxy/core';
 import type { FastifyInstance } from 'fastify';
 
@@ -22,7 +22,6 @@ export function prefixStrippedBy(rewriteUrl: unknown): string | undefined {
 }
 
 const SILENT: ProxyLogger = { warn() {} };
-const NO_HEADERS = Object.freeze({});
 
 /**
  * Builds Fastify's `rewriteUrl` server option from the plugin's options:
@@ -43,8 +42,8 @@ const NO_HEADERS = Object.freeze({});
 export function waitressProxyRewriteUrl(
   options: WaitressProxyOptions = {},
 ): WaitressProxyRewriteUrl {
-  // The core's own prefix rule, with nothing trusted: resolve then only
-  // strips the prefix, and every adapter strips it the same way.
+  // Only the prefix is compiled here; the core's routeUrl strips it the way
+  // every adapter does.
   const compiled: CompiledOptions = compileOptions({
     urlPrefix: options.urlPrefix,
     clearUntrustedProxyHeaders: false,
@@ -52,24 +51,7 @@ export function waitressProxyRewriteUrl(
   });
   const rewriteUrl: WaitressProxyRewriteUrl = (req) => {
     const url = req.url ?? '/';
-    if (compiled.urlPrefix === '') return url;
-    const result = resolve(
-      compiled,
-      {
-        peerAddress: undefined,
-        peerPort: undefined,
-        localPort: undefined,
-        encrypted: false,
-        headers: NO_HEADERS,
-        url,
-      },
-      SILENT,
-    );
-    if (!result.ok) return url;
-    const path = result.view.path;
-    // The prefix alone (`/app`, `/app?q`) leaves '' or a query: Fastify's
-    // router needs a path, and the app's root is `/`.
-    return path.startsWith('/') ? path : `/${path}`;
+    return compiled.urlPrefix === '' ? url : routeUrl(compiled, url);
   };
   prefixes.set(rewriteUrl, compiled.urlPrefix);
   return rewriteUrl;

@@ -3,8 +3,13 @@
  * input, the core's view onto Koa's request, and the core's malformed-header
  * error into Koa's error path. Every rule lives in `@waitress-proxy/core`.
  */
-import type { TLSSocket } from 'node:tls';
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import {
+  applyHeaderChanges,
+  compileOptions,
+  requestInput,
+  resolve,
+  routeUrl,
+} from '@waitress-proxy/core';
 import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import type { Middleware } from 'koa';
 import { setRequestView } from './request-view.js';
@@ -67,16 +72,8 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
 
   return function waitressProxyMiddleware(ctx, next) {
     const { req, request } = ctx;
-    const socket = req.socket as Partial<TLSSocket>;
     const url = req.url ?? '/';
-    const resolution = resolve(compiled, {
-      peerAddress: socket.remoteAddress,
-      peerPort: socket.remotePort,
-      localPort: socket.localPort,
-      encrypted: socket.encrypted === true,
-      headers: req.headers,
-      url,
-    });
+    const resolution = resolve(compiled, requestInput(req, url));
     // On a malformed header too: the view is then the direct connection's and
     // every proxy header is removed, so upstream error handlers and
     // app.on('error') see nothing forged, whatever app.proxy says.
@@ -98,10 +95,9 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
     }
 
     if (view.path !== url) {
-      // The prefix was stripped (waitress's PATH_INFO). A path equal to the
-      // prefix leaves '' or a bare query; routers need a leading slash.
-      // `ctx.originalUrl` was taken from `req.url` when Koa made the context.
-      req.url = view.path.startsWith('/') ? view.path : `/${view.path}`;
+      // The prefix was stripped (waitress's PATH_INFO). `ctx.originalUrl` was
+      // taken from `req.url` when Koa made the context.
+      req.url = routeUrl(compiled, url);
     }
     return next();
   };
