@@ -195,25 +195,43 @@ function invalidEntry(entry: string): WaitressProxyConfigError {
   );
 }
 
+/**
+ * Above this many exact IPv4 entries a set lookup beats scanning them with
+ * the ranges.
+ */
+const MAX_SCANNED_IPV4 = 16;
+
 function matcherFor(table: TrustTable): TrustMatcher {
-  const { exact, v4Exact, v4Ranges, v6Ranges } = table;
-  if (v4Ranges.length === 0 && v6Ranges.length === 0 && exact.size === 0) return trustNone;
-  return (address) => {
-    // Node reports peers in canonical form, so most lookups end here.
-    if (exact.has(address)) return true;
-    let v4 = parseIPv4(address);
-    if (v4 === -1) {
-      const v6 = parseIPv6(address);
-      if (v6 === undefined) return false;
-      if (!v6.isIPv4MappedAddress()) {
-        if (exact.has(v6.toString())) return true;
-        for (const range of v6Ranges) if (v6.match(range.network, range.bits)) return true;
-        return false;
-      }
-      v4 = parseIPv4(v6.toIPv4Address().toString());
+  const { exact, v4Exact, v6Ranges } = table;
+  if (table.v4Ranges.length === 0 && v6Ranges.length === 0 && exact.size === 0) return trustNone;
+  // IPv4 entries as one flat list of (base, mask) pairs, exact addresses as
+  // /32 unless there are many: most peers are IPv4, matched without a set.
+  const v4Set = v4Exact.size > MAX_SCANNED_IPV4 ? v4Exact : undefined;
+  const v4Pairs: number[] = [];
+  if (v4Set === undefined) for (const address of v4Exact) v4Pairs.push(address, 0xffffffff);
+  for (const range of table.v4Ranges) v4Pairs.push(range.base, range.mask);
+  const matchV4 = (v4: number): boolean => {
+    if (v4Set?.has(v4) === true) return true;
+    for (let i = 0; i < v4Pairs.length; i += 2) {
+      if ((v4 & (v4Pairs[i + 1] ?? 0)) >>> 0 === v4Pairs[i]) return true;
     }
-    if (v4Exact.has(v4)) return true;
-    for (const range of v4Ranges) if ((v4 & range.mask) >>> 0 === range.base) return true;
+    return false;
+  };
+  // The IPv4 texts in `exact` are covered above: what is left is
+  // `localhost` and canonical IPv6.
+  const trustsLocalhost = exact.has(UNIX_SOCKET_PEER);
+  const v6Exact = new Set([...exact].filter((entry) => entry.includes(':')));
+  return (address) => {
+    const v4 = parseIPv4(address);
+    if (v4 !== -1) return matchV4(v4);
+    if (address === UNIX_SOCKET_PEER) return trustsLocalhost;
+    // Node reports IPv6 peers in canonical form, so most lookups end here.
+    if (v6Exact.has(address)) return true;
+    const v6 = parseIPv6(address);
+    if (v6 === undefined) return false;
+    if (v6.isIPv4MappedAddress()) return matchV4(parseIPv4(v6.toIPv4Address().toString()));
+    if (v6Exact.has(v6.toString())) return true;
+    for (const range of v6Ranges) if (v6.match(range.network, range.bits)) return true;
     return false;
   };
 }
