@@ -10,7 +10,7 @@
  * parameter MUST NOT occur more than once per forwarded-element").
  */
 import { MalformedProxyHeaderError } from './errors.js';
-import { lastElements } from './list.js';
+import { ListReader } from './list.js';
 import { INVALID_NODE, parseNode } from './node.js';
 import type { ForwardedNode } from './node.js';
 import type { ProxyLogger } from './options.js';
@@ -49,19 +49,18 @@ export function readForwarded(
   hopTrust: TrustMatcher | undefined,
   logger: ProxyLogger,
 ): ForwardedWindow | MalformedProxyHeaderError {
+  const reader = new ListReader(value);
   const elements: ForwardedElement[] = [];
-  let start = value.length;
-  for (const raw of lastElements(value, count)) {
-    const element = parseElement(raw.text, value, logger);
+  for (let read = 0; read < count && reader.previous(); read++) {
+    const element = parseElement(reader.text, value, logger);
     if (element instanceof MalformedProxyHeaderError) return element;
     elements.push(element);
-    start = raw.start;
     if (hopTrust !== undefined && (element.for === undefined || !hopTrust(element.for.address))) {
       break;
     }
   }
-  elements.reverse();
-  return { elements, start };
+  if (elements.length > 1) elements.reverse();
+  return { elements, start: reader.start };
 }
 
 function parseElement(

@@ -12,29 +12,44 @@
  * asks of a recipient of a `#list`; waitress counts them as hops.
  */
 
-/** One element of the window. */
-export interface ListElement {
-  /** The element, trimmed of optional whitespace. */
-  readonly text: string;
-  /** Where the element starts in the header value (after its comma). */
-  readonly start: number;
-}
-
 /**
- * The last `limit` non-empty elements of `value`, newest (rightmost) first.
+ * Walks a comma-separated header value from the right, one non-empty element
+ * at a time, newest first: `while (reader.previous()) use(reader.text)`.
  * Splits on every comma, as waitress does: a comma inside a quoted string is
- * not special, so such a value is refused later as badly quoted.
+ * not special, so such a value is refused later as badly quoted. One reader
+ * per header read and no object per element: most requests read one element
+ * of one header.
  */
-export function lastElements(value: string, limit: number): ListElement[] {
-  const elements: ListElement[] = [];
-  let end = value.length;
-  while (elements.length < limit && end >= 0) {
-    const comma = end === 0 ? -1 : value.lastIndexOf(',', end - 1);
-    const text = value.slice(comma + 1, end).trim();
-    if (text !== '') elements.push({ text, start: comma + 1 });
-    end = comma;
+export class ListReader {
+  /** The current element, trimmed of optional whitespace. */
+  text = '';
+  /** Where the current element starts in the value (after its comma). */
+  start: number;
+  private end: number;
+
+  constructor(readonly value: string) {
+    this.end = value.length;
+    this.start = value.length;
   }
-  return elements;
+
+  /** Moves to the next older non-empty element; false when there is none. */
+  previous(): boolean {
+    const value = this.value;
+    let end = this.end;
+    while (end >= 0) {
+      const comma = end === 0 ? -1 : value.lastIndexOf(',', end - 1);
+      const text = value.slice(comma + 1, end).trim();
+      end = comma;
+      if (text !== '') {
+        this.end = end;
+        this.text = text;
+        this.start = comma + 1;
+        return true;
+      }
+    }
+    this.end = end;
+    return false;
+  }
 }
 
 /**

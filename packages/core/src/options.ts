@@ -107,6 +107,45 @@ export interface CompiledOptions {
   readonly logger: ProxyLogger;
 }
 
+/**
+ * What `resolve` reads off the options on every request, worked out once:
+ * which headers to read, and which to look for to remove, as plain fields
+ * and lists instead of set lookups.
+ */
+export interface ResolvePlan {
+  readonly forwarded: boolean;
+  readonly forwardedFor: boolean;
+  readonly forwardedHost: boolean;
+  readonly forwardedProto: boolean;
+  readonly forwardedPort: boolean;
+  /** The trust matcher each hop must pass (`requireTrustedHops`), or undefined. */
+  readonly hopTrust: TrustMatcher | undefined;
+  /** The proxy headers to remove when the peer is trusted: those not trusted. */
+  readonly untrustedHeaders: readonly ProxyHeaderName[];
+}
+
+/** Where `compileOptions` keeps the plan; private to the core. */
+export const RESOLVE_PLAN = Symbol('waitress-proxy resolve plan');
+
+/** The plan for `options`, built by `compileOptions` or, for options made by hand, here. */
+export function planOf(options: CompiledOptions): ResolvePlan {
+  const carried = (options as { [RESOLVE_PLAN]?: ResolvePlan })[RESOLVE_PLAN];
+  return carried ?? buildPlan(options);
+}
+
+function buildPlan(options: CompiledOptions): ResolvePlan {
+  const trusted = options.trustedHeaders;
+  return Object.freeze({
+    forwarded: trusted.has('forwarded'),
+    forwardedFor: trusted.has('x-forwarded-for'),
+    forwardedHost: trusted.has('x-forwarded-host'),
+    forwardedProto: trusted.has('x-forwarded-proto'),
+    forwardedPort: trusted.has('x-forwarded-port'),
+    hopTrust: options.requireTrustedHops ? options.trust : undefined,
+    untrustedHeaders: Object.freeze(PROXY_HEADER_NAMES.filter((name) => !trusted.has(name))),
+  });
+}
+
 export const PROXY_HEADER_NAMES: readonly ProxyHeaderName[] = [
   'x-forwarded-for',
   'x-forwarded-host',
@@ -175,7 +214,7 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
     trustedHeaders = new Set(['x-forwarded-proto']);
   }
 
-  return Object.freeze({
+  const compiled: CompiledOptions = {
     trust,
     trustedProxyCount,
     trustedHeaders,
@@ -193,7 +232,10 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
     urlPrefix: normalizePrefix(options.urlPrefix),
     requireTrustedHops: compileBoolean('requireTrustedHops', options.requireTrustedHops, false),
     logger,
-  });
+  };
+  // Not enumerable: the compiled options look as they always did.
+  Object.defineProperty(compiled, RESOLVE_PLAN, { value: buildPlan(compiled) });
+  return Object.freeze(compiled);
 }
 
 function checkOptionNames(options: object): void {

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6, isObfuscatedIdentifier, isPort, parseIPv4, unmapIPv4 } from './address.js';
 import { hostnameOf, parseHost } from './host.js';
-import { lastElements, windowOf } from './list.js';
+import { ListReader, windowOf } from './list.js';
 import { parseNode } from './node.js';
 import { unquote } from './quoted-string.js';
 
@@ -186,7 +186,17 @@ describe('parseHost', () => {
   });
 });
 
-describe('lastElements and windowOf', () => {
+/** The last `limit` elements as ListReader walks them, newest first. */
+function lastElements(value: string, limit: number): { text: string; start: number }[] {
+  const reader = new ListReader(value);
+  const elements: { text: string; start: number }[] = [];
+  while (elements.length < limit && reader.previous()) {
+    elements.push({ text: reader.text, start: reader.start });
+  }
+  return elements;
+}
+
+describe('ListReader and windowOf', () => {
   it('takes the last elements, newest first, with their offsets', () => {
     const value = 'a, b,c';
     expect(lastElements(value, 2)).toEqual([
@@ -211,5 +221,13 @@ describe('lastElements and windowOf', () => {
 
   it('takes everything with an infinite count', () => {
     expect(lastElements('a,b,c', Infinity)).toHaveLength(3);
+  });
+
+  it('stays at the end once the value is exhausted', () => {
+    const reader = new ListReader(' ,a');
+    expect(reader.previous()).toBe(true);
+    expect(reader.previous()).toBe(false);
+    expect(reader.previous()).toBe(false);
+    expect(reader.text).toBe('a');
   });
 });

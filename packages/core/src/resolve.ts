@@ -17,8 +17,8 @@ import { readForwarded } from './forwarded.js';
 import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
 import { windowOf } from './list.js';
 import type { ForwardedNode } from './node.js';
-import { PROXY_HEADER_NAMES } from './options.js';
-import type { CompiledOptions, ProxyHeaderName, ProxyLogger } from './options.js';
+import { PROXY_HEADER_NAMES, planOf } from './options.js';
+import type { CompiledOptions, ProxyHeaderName, ProxyLogger, ResolvePlan } from './options.js';
 import { UNIX_SOCKET_PEER } from './trust.js';
 import { readForwardedFor, readForwardedHost, readSingleValue } from './x-forwarded.js';
 
@@ -155,10 +155,11 @@ export function resolve(
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
   const headers = input.headers;
   const view = directView(options, input, peerAddress, peerTrusted);
+  const plan = planOf(options);
 
   let changes: HeaderChange[] | undefined;
   if (peerTrusted) {
-    const result = applyTrustedHeaders(options, headers, view, logger);
+    const result = applyTrustedHeaders(options, plan, headers, view, logger);
     if (result instanceof MalformedProxyHeaderError) {
       logger.warn(
         `waitress-proxy: Malformed proxy header "${result.header}" from "${peerAddress}": ` +
@@ -166,7 +167,7 @@ export function resolve(
       );
       // `view` may be half-filled: start again from the direct connection.
       const removals = options.clearUntrustedProxyHeaders
-        ? removeUntrusted(options, headers, false, undefined, undefined)
+        ? removeUntrusted(options, PROXY_HEADER_NAMES, headers, undefined, undefined)
         : undefined;
       return {
         ok: false,
@@ -179,7 +180,8 @@ export function resolve(
   }
 
   if (options.clearUntrustedProxyHeaders) {
-    changes = removeUntrusted(options, headers, peerTrusted, changes, logger);
+    const untrusted = peerTrusted ? plan.untrustedHeaders : PROXY_HEADER_NAMES;
+    changes = removeUntrusted(options, untrusted, headers, changes, logger);
   }
   return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
 }
@@ -217,13 +219,13 @@ function directView(
  */
 function applyTrustedHeaders(
   options: CompiledOptions,
+  plan: ResolvePlan,
   headers: RequestHeaders,
   view: Mutable<ProxyView>,
   logger: ProxyLogger,
 ): HeaderChange[] | undefined | MalformedProxyHeaderError {
-  const trusted = options.trustedHeaders;
   const count = options.trustedProxyCount;
-  const hopTrust = options.requireTrustedHops ? options.trust : undefined;
+  const hopTrust = plan.hopTrust;
   let changes: HeaderChange[] | undefined;
   let client: ForwardedNode | undefined;
   let ips: string[] | undefined;
@@ -236,7 +238,7 @@ function applyTrustedHeaders(
   // the host list is cut to the same depth as the address list.
   let hostCount = count;
 
-  if (trusted.has('forwarded')) {
+  if (plan.forwarded) {
     const value = single(headers.forwarded);
     if (value !== undefined && value !== '') {
       const window = readForwarded(value, count, hopTrust, logger);
@@ -259,18 +261,18 @@ function applyTrustedHeaders(
       hostHeader = protoHeader = 'Forwarded';
     }
   } else {
-    if (trusted.has('x-forwarded-for')) {
+    if (plan.forwardedFor) {
       const value = single(headers['x-forwarded-for']);
       if (value !== undefined) {
         const chain = readForwardedFor(value, count, hopTrust);
         if (chain instanceof MalformedProxyHeaderError) return chain;
-        client = chain.nodes[0];
-        ips = chain.nodes.map((node) => node.address);
-        if (hopTrust !== undefined && chain.nodes.length > 0) hostCount = chain.nodes.length;
+        client = chain.client;
+        ips = chain.ips;
+        if (hopTrust !== undefined && ips.length > 0) hostCount = ips.length;
         changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
       }
     }
-    if (trusted.has('x-forwarded-host')) {
+    if (plan.forwardedHost) {
       const value = single(headers['x-forwarded-host']);
       if (value !== undefined) {
         const chain = readForwardedHost(value, hostCount);
@@ -281,7 +283,7 @@ function applyTrustedHeaders(
         }
       }
     }
-    if (trusted.has('x-forwarded-proto')) {
+    if (plan.forwardedProto) {
       const value = single(headers['x-forwarded-proto']);
       if (value !== undefined) {
         const proto = readSingleValue('X-Forwarded-Proto', value);
@@ -289,7 +291,7 @@ function applyTrustedHeaders(
         forwardedProto = proto;
       }
     }
-    if (trusted.has('x-forwarded-port')) {
+    if (plan.forwardedPort) {
       const value = single(headers['x-forwarded-port']);
       if (value !== undefined) {
         const port = readSingleValue('X-Forwarded-Port', value);
@@ -364,21 +366,20 @@ function isDefaultPort(port: string, scheme: 'http' | 'https'): boolean {
 
 /**
  * waitress's `clear_untrusted_headers`: removes the proxy headers that were
- * not used. From an untrusted peer that is all of them; from a trusted one,
- * those not in `trustedProxyHeaders` (with `forwarded` trusted, every
- * `X-Forwarded-*`).
+ * not used, `untrusted`. From an untrusted peer that is all of them; from a
+ * trusted one, those not in `trustedProxyHeaders` (with `forwarded` trusted,
+ * every `X-Forwarded-*`), a list the plan keeps.
  */
 function removeUntrusted(
   options: CompiledOptions,
+  untrusted: readonly ProxyHeaderName[],
   headers: RequestHeaders,
-  peerTrusted: boolean,
   changes: HeaderChange[] | undefined,
   logger: ProxyLogger | undefined,
 ): HeaderChange[] | undefined {
   let removed: string[] | undefined;
-  for (const name of PROXY_HEADER_NAMES) {
+  for (const name of untrusted) {
     if (headers[name] === undefined) continue;
-    if (peerTrusted && options.trustedHeaders.has(name)) continue;
     (changes ??= []).push({ name, value: undefined });
     if (logger !== undefined && options.logUntrustedProxyHeaders) {
       (removed ??= []).push(DISPLAY_NAMES[name]);

@@ -6,7 +6,7 @@
  * single values.
  */
 import { MalformedProxyHeaderError } from './errors.js';
-import { lastElements } from './list.js';
+import { ListReader } from './list.js';
 import { INVALID_NODE, parseNode } from './node.js';
 import type { ForwardedNode } from './node.js';
 import { unquote } from './quoted-string.js';
@@ -16,8 +16,10 @@ export const INVALID_QUOTING = 'Invalid quoting in value';
 
 /** The trusted part of `X-Forwarded-For`. */
 export interface ForwardedChain {
-  /** The hops inside the window, oldest (the client) first. */
-  readonly nodes: ForwardedNode[];
+  /** The oldest hop inside the window: the client; undefined when the header has no entry. */
+  readonly client: ForwardedNode | undefined;
+  /** The addresses of the hops inside the window, oldest (the client) first. */
+  readonly ips: string[];
   /** Where the window starts in the header value. */
   readonly start: number;
 }
@@ -33,20 +35,20 @@ export function readForwardedFor(
   count: number,
   hopTrust: TrustMatcher | undefined,
 ): ForwardedChain | MalformedProxyHeaderError {
-  const elements = lastElements(value, count);
-  const nodes: ForwardedNode[] = [];
-  let start = value.length;
-  for (const element of elements) {
-    const text = unquote(element.text);
+  const reader = new ListReader(value);
+  const ips: string[] = [];
+  let client: ForwardedNode | undefined;
+  for (let read = 0; read < count && reader.previous(); read++) {
+    const text = unquote(reader.text);
     if (text === undefined) return malformed('X-Forwarded-For', INVALID_QUOTING, value);
     const node = parseNode(text);
     if (node === undefined) return malformed('X-Forwarded-For', INVALID_NODE, value);
-    nodes.push(node);
-    start = element.start;
+    client = node;
+    ips.push(node.address);
     if (hopTrust !== undefined && !hopTrust(node.address)) break;
   }
-  nodes.reverse();
-  return { nodes, start };
+  if (ips.length > 1) ips.reverse();
+  return { client, ips, start: reader.start };
 }
 
 /** The trusted part of `X-Forwarded-Host`: the oldest host inside the window. */
@@ -59,21 +61,20 @@ export interface ForwardedHostChain {
 
 /**
  * Reads the trusted window of `X-Forwarded-Host` (`count` entries), or
- * undefined when the header has no entry at all.
+ * undefined when the header has no entry at all. Every entry inside the
+ * window must be well quoted; the oldest is the host.
  */
 export function readForwardedHost(
   value: string,
   count: number,
 ): ForwardedHostChain | MalformedProxyHeaderError | undefined {
-  const elements = lastElements(value, count);
-  const oldest = elements[elements.length - 1];
-  if (oldest === undefined) return undefined;
-  for (const element of elements) {
-    if (unquote(element.text) === undefined) {
-      return malformed('X-Forwarded-Host', INVALID_QUOTING, value);
-    }
+  const reader = new ListReader(value);
+  let host: string | undefined;
+  for (let read = 0; read < count && reader.previous(); read++) {
+    host = unquote(reader.text);
+    if (host === undefined) return malformed('X-Forwarded-Host', INVALID_QUOTING, value);
   }
-  return { host: unquote(oldest.text) ?? '', start: oldest.start };
+  return host === undefined ? undefined : { host, start: reader.start };
 }
 
 /**
