@@ -131,16 +131,25 @@ export function canonicalIPv6(text: string): string {
  * no exponent (`08080`, `-1` and `1e3` are refused).
  */
 export function isPort(text: string): boolean {
-  const length = text.length;
-  if (length === 0 || length > 5) return false;
+  return portNumber(text, 0) !== -1;
+}
+
+/**
+ * The port written from `start` to the end of `text`, or -1 when that is not
+ * a valid port (see `isPort`). Reads the digits in place: no substring, and
+ * no string-to-number conversion, which is slow on a fresh string.
+ */
+export function portNumber(text: string, start: number): number {
+  const length = text.length - start;
+  if (length <= 0 || length > 5) return -1;
   let value = 0;
-  for (let i = 0; i < length; i++) {
+  for (let i = start; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-    if (i === 0 && c === 0x30) return false;
+    if (c < 0x30 || c > 0x39) return -1;
+    if (i === start && c === 0x30) return -1;
     value = value * 10 + (c - 0x30);
   }
-  return value <= 65535;
+  return value <= 65535 ? value : -1;
 }
 
 /**

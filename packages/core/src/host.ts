@@ -10,14 +10,14 @@
  * `user@evil.com`, `a b`, `host:1:2`, `[::1` and `example.com:0` are all
  * malformed.
  */
-import { isIPv6, isPort } from './address.js';
+import { isIPv6, portNumber } from './address.js';
 
 /** A parsed host. */
 export interface ParsedHost {
   /** The name or address, IPv6 in brackets (waitress's SERVER_NAME). */
   readonly hostname: string;
-  /** The port as written, if any. */
-  readonly port: string | undefined;
+  /** The port, if one was written. */
+  readonly port: number | undefined;
 }
 
 /** Why a host was refused, for the malformed-header log line. */
@@ -40,8 +40,8 @@ export function parseHost(text: string): ParsedHost | undefined {
   }
   if (end === text.length) return { hostname: text, port: undefined };
   if (text.charCodeAt(end) !== 0x3a /* : */) return undefined;
-  const port = text.slice(end + 1);
-  if (!isPort(port)) return undefined;
+  const port = portNumber(text, end + 1);
+  if (port === -1) return undefined;
   return { hostname: text.slice(0, end), port };
 }
 

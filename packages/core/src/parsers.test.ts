@@ -145,11 +145,11 @@ describe('parseNode (RFC 7239 node)', () => {
 describe('parseHost', () => {
   it.each([
     ['example.com', 'example.com', undefined],
-    ['example.com:8080', 'example.com', '8080'],
+    ['example.com:8080', 'example.com', 8080],
     ['EXAMPLE.com', 'EXAMPLE.com', undefined],
-    ['192.0.2.1:80', '192.0.2.1', '80'],
+    ['192.0.2.1:80', '192.0.2.1', 80],
     ['[2001:db8::1]', '[2001:db8::1]', undefined],
-    ['[2001:db8::1]:443', '[2001:db8::1]', '443'],
+    ['[2001:db8::1]:443', '[2001:db8::1]', 443],
     ['my_host.local', 'my_host.local', undefined],
   ])('%j is %j port %j', (text, hostname, port) => {
     expect(parseHost(text)).toEqual({ hostname, port });

@@ -11,7 +11,7 @@
  * client. Every proxy header that was not used is removed, so no code
  * downstream can be fooled by it.
  */
-import { isPort, unmapIPv4 } from './address.js';
+import { portNumber, unmapIPv4 } from './address.js';
 import { MalformedProxyHeaderError } from './errors.js';
 import { readForwarded } from './forwarded.js';
 import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
@@ -231,7 +231,7 @@ function applyTrustedHeaders(
   let ips: string[] | undefined;
   let forwardedHost = '';
   let forwardedProto = '';
-  let forwardedPort = '';
+  let forwardedPort = 0; // none
   let hostHeader: 'X-Forwarded-Host' | 'Forwarded' = 'X-Forwarded-Host';
   let protoHeader: 'X-Forwarded-Proto' | 'Forwarded' = 'X-Forwarded-Proto';
   // With requireTrustedHops the window ends at the first untrusted hop, and
@@ -296,10 +296,12 @@ function applyTrustedHeaders(
       if (value !== undefined) {
         const port = readSingleValue('X-Forwarded-Port', value);
         if (port instanceof MalformedProxyHeaderError) return port;
-        if (port !== '' && !isPort(port)) {
-          return new MalformedProxyHeaderError('X-Forwarded-Port', 'not a port 1-65535', value);
+        if (port !== '') {
+          forwardedPort = portNumber(port, 0);
+          if (forwardedPort === -1) {
+            return new MalformedProxyHeaderError('X-Forwarded-Port', 'not a port 1-65535', value);
+          }
         }
-        forwardedPort = port;
       }
     }
   }
@@ -310,7 +312,7 @@ function applyTrustedHeaders(
       return new MalformedProxyHeaderError(protoHeader, 'unsupported proto value', forwardedProto);
     }
     view.scheme = proto;
-    if (forwardedPort === '') forwardedPort = proto === 'https' ? '443' : '80';
+    if (forwardedPort === 0) forwardedPort = proto === 'https' ? 443 : 80;
   }
 
   if (forwardedHost !== '') {
@@ -324,7 +326,7 @@ function applyTrustedHeaders(
       // proto's default (waitress), and the host keeps it as written.
       forwardedPort = parsed.port;
       view.host = forwardedHost;
-    } else if (forwardedPort !== '' && !isDefaultPort(forwardedPort, view.scheme)) {
+    } else if (forwardedPort !== 0 && !isDefaultPort(forwardedPort, view.scheme)) {
       view.host = `${forwardedHost}:${forwardedPort}`;
     } else {
       view.host = forwardedHost;
@@ -333,7 +335,7 @@ function applyTrustedHeaders(
       (changes ??= []).push({ name: 'host', value: view.host });
   }
 
-  if (forwardedPort !== '') view.port = Number(forwardedPort);
+  if (forwardedPort !== 0) view.port = forwardedPort;
 
   if (client !== undefined) {
     view.clientAddress = client.address;
@@ -360,8 +362,8 @@ function cutTo(
   return changes;
 }
 
-function isDefaultPort(port: string, scheme: 'http' | 'https'): boolean {
-  return scheme === 'https' ? port === '443' : port === '80';
+function isDefaultPort(port: number, scheme: 'http' | 'https'): boolean {
+  return scheme === 'https' ? port === 443 : port === 80;
 }
 
 /**
