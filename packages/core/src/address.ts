@@ -21,28 +21,24 @@ export function parseIPv4(text: string): number {
   const length = text.length;
   if (length < 7 || length > 15) return -1;
   let result = 0;
-  let part = 0;
-  let digits = 0;
+  let part = -1; // -1: no digit yet in this part
   let dots = 0;
   for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e /* . */) {
-      if (digits === 0 || dots === 3) return -1;
-      result = result * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 0x30 && c <= 0x39) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit >= 0 && digit <= 9) {
       // A leading zero is refused: `010` is octal to some resolvers.
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (c - 0x30);
+      if (part === 0) return -1;
+      part = part === -1 ? digit : part * 10 + digit;
       if (part > 255) return -1;
-      digits++;
+    } else if (digit === -2 /* . */ && part !== -1 && dots !== 3) {
+      result = result * 256 + part;
+      part = -1;
+      dots++;
     } else {
       return -1;
     }
   }
-  if (digits === 0 || dots !== 3) return -1;
+  if (part === -1 || dots !== 3) return -1;
   return result * 256 + part;
 }
 

@@ -45,17 +45,22 @@ export function parseHost(text: string): ParsedHost | undefined {
   return { hostname: text.slice(0, end), port };
 }
 
-/** RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~" */
-function isNameChar(c: number): boolean {
-  return (
+/** RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~", by char code. */
+const NAME_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const unreserved =
     (c >= 0x61 && c <= 0x7a) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x30 && c <= 0x39) ||
     c === 0x2d ||
     c === 0x2e ||
     c === 0x5f ||
-    c === 0x7e
-  );
+    c === 0x7e;
+  NAME_CHARS[c] = unreserved ? 1 : 0;
+}
+
+function isNameChar(c: number): boolean {
+  return c < 128 && NAME_CHARS[c] === 1;
 }
 
 /**
