@@ -221,7 +221,18 @@ function matcherFor(table: TrustTable): TrustMatcher {
   // `localhost` and canonical IPv6.
   const trustsLocalhost = exact.has(UNIX_SOCKET_PEER);
   const v6Exact = new Set([...exact].filter((entry) => entry.includes(':')));
+  // The last answer, kept: behind a proxy nearly every request comes from
+  // the same peer address. The table never changes, so the answer cannot.
+  let lastAddress = '';
+  let lastTrusted = false;
   return (address) => {
+    if (address === lastAddress) return lastTrusted;
+    lastTrusted = match(address);
+    lastAddress = address;
+    return lastTrusted;
+  };
+
+  function match(address: string): boolean {
     const v4 = parseIPv4(address);
     if (v4 !== -1) return matchV4(v4);
     if (address === UNIX_SOCKET_PEER) return trustsLocalhost;
@@ -233,7 +244,7 @@ function matcherFor(table: TrustTable): TrustMatcher {
     if (v6Exact.has(v6.toString())) return true;
     for (const range of v6Ranges) if (v6.match(range.network, range.bits)) return true;
     return false;
-  };
+  }
 }
 
 /** A short description of a value for error messages. */
