@@ -352,6 +352,37 @@ describe('hooks, handlers and encapsulation', () => {
     }
   });
 
+  it('a child context’s own Request class still gives Fastify’s values before the plugin’s hook', async () => {
+    const app = Fastify();
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.raw.headers['x-before'] = JSON.stringify(seen(request));
+      done();
+    });
+    await app.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
+    const report = (request: FastifyRequest) => ({
+      before: JSON.parse(String(request.headers['x-before'])) as unknown,
+      after: seen(request),
+    });
+    app.get('/', report);
+    await app.register(async (child) => {
+      // Decorating gives the child a Request class of its own, whose
+      // prototype inherits the app's patched one.
+      child.decorateRequest('extra', null);
+      child.get('/child', report);
+    });
+    const responses = await exchangeAll(app, [
+      { peer: PROXY, path: '/', lines },
+      { peer: PROXY, path: '/child', lines },
+      { peer: PROXY, path: '/child', lines },
+    ]);
+    for (const response of responses) {
+      expect(response.json).toEqual({
+        before: containing({ ip: PROXY, protocol: 'http' }),
+        after: containing({ ip: '203.0.113.7', protocol: 'https' }),
+      });
+    }
+  });
+
   it('registered inside a child plugin, it applies to that child only', async () => {
     const app = Fastify();
     app.get('/outside', (request) => seen(request));

@@ -99,10 +99,17 @@ export function followView(request: object): void {
 function install(prototype: object): PropertyDescriptorMap | null {
   const parent = Object.getPrototypeOf(prototype) as object | null;
   let perRequest: PropertyDescriptorMap | null = null;
+  // A class of a child context inherits a patched parent's getters: its
+  // fallbacks are the parent's, or a request without a view would go from
+  // the parent's getter back to this table forever.
+  const inherited = (parent as ViewHolder | null)?.[FALLBACKS];
   const fallbacks = {} as Record<Name, (request: object) => unknown>;
   for (const name of NAMES) {
     const existing = Object.getOwnPropertyDescriptor(prototype, name);
-    fallbacks[name] = original(name, existing, parent);
+    fallbacks[name] =
+      existing === undefined && inherited !== undefined
+        ? inherited[name]
+        : original(name, existing, parent);
     const descriptor: PropertyDescriptor = {
       get: GETTERS[name],
       enumerable: false,
