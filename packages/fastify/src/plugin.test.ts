@@ -364,11 +364,12 @@ describe('hooks, handlers and encapsulation', () => {
       after: seen(request),
     });
     app.get('/', report);
-    await app.register(async (child) => {
+    await app.register((child, _options, done) => {
       // Decorating gives the child a Request class of its own, whose
       // prototype inherits the app's patched one.
       child.decorateRequest('extra', null);
       child.get('/child', report);
+      done();
     });
     const responses = await exchangeAll(app, [
       { peer: PROXY, path: '/', lines },
