@@ -352,37 +352,42 @@ describe('hooks, handlers and encapsulation', () => {
     }
   });
 
-  it('a child context’s own Request class still gives Fastify’s values before the plugin’s hook', async () => {
-    const app = Fastify();
-    app.addHook('onRequest', (request, _reply, done) => {
-      request.raw.headers['x-before'] = JSON.stringify(seen(request));
-      done();
-    });
-    await app.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
-    const report = (request: FastifyRequest) => ({
-      before: JSON.parse(String(request.headers['x-before'])) as unknown,
-      after: seen(request),
-    });
-    app.get('/', report);
-    await app.register((child, _options, done) => {
-      // Decorating gives the child a Request class of its own, whose
-      // prototype inherits the app's patched one.
-      child.decorateRequest('extra', null);
-      child.get('/child', report);
-      done();
-    });
-    const responses = await exchangeAll(app, [
-      { peer: PROXY, path: '/', lines },
-      { peer: PROXY, path: '/child', lines },
-      { peer: PROXY, path: '/child', lines },
-    ]);
-    for (const response of responses) {
-      expect(response.json).toEqual({
-        before: containing({ ip: PROXY, protocol: 'http' }),
-        after: containing({ ip: '203.0.113.7', protocol: 'https' }),
+  it.each(['app first', 'child first'])(
+    'a child context’s own Request class still gives Fastify’s values before the plugin’s hook (%s)',
+    async (order) => {
+      const app = Fastify();
+      app.addHook('onRequest', (request, _reply, done) => {
+        request.raw.headers['x-before'] = JSON.stringify(seen(request));
+        done();
       });
-    }
-  });
+      await app.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
+      const report = (request: FastifyRequest) => ({
+        before: JSON.parse(String(request.headers['x-before'])) as unknown,
+        after: seen(request),
+      });
+      app.get('/', report);
+      await app.register((child, _options, done) => {
+        // Decorating gives the child a Request class of its own, whose
+        // prototype inherits the app's patched one.
+        child.decorateRequest('extra', null);
+        child.get('/child', report);
+        done();
+      });
+      // Both orders of patching: the app's class first, and the child's first.
+      const responses = await exchangeAll(app, [
+        { peer: PROXY, path: order === 'app first' ? '/' : '/child', lines },
+        { peer: PROXY, path: order === 'app first' ? '/child' : '/', lines },
+        { peer: PROXY, path: '/child', lines },
+        { peer: PROXY, path: '/', lines },
+      ]);
+      for (const response of responses) {
+        expect(response.json).toEqual({
+          before: containing({ ip: PROXY, protocol: 'http' }),
+          after: containing({ ip: '203.0.113.7', protocol: 'https' }),
+        });
+      }
+    },
+  );
 
   it('registered inside a child plugin, it applies to that child only', async () => {
     const app = Fastify();

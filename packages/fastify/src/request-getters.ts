@@ -89,7 +89,9 @@ export function followView(request: object): void {
   if (prototype === lastPrototype) {
     plan = lastPlan;
   } else {
-    plan = plans.get(prototype) ?? install(prototype);
+    // `has`, not `get() ?? install()`: a plan is null for most classes, and a
+    // patched prototype must not be patched again.
+    plan = plans.has(prototype) ? (plans.get(prototype) ?? null) : install(prototype);
     lastPrototype = prototype;
     lastPlan = plan;
   }
@@ -99,17 +101,10 @@ export function followView(request: object): void {
 function install(prototype: object): PropertyDescriptorMap | null {
   const parent = Object.getPrototypeOf(prototype) as object | null;
   let perRequest: PropertyDescriptorMap | null = null;
-  // A class of a child context inherits a patched parent's getters: its
-  // fallbacks are the parent's, or a request without a view would go from
-  // the parent's getter back to this table forever.
-  const inherited = (parent as ViewHolder | null)?.[FALLBACKS];
   const fallbacks = {} as Record<Name, (request: object) => unknown>;
   for (const name of NAMES) {
     const existing = Object.getOwnPropertyDescriptor(prototype, name);
-    fallbacks[name] =
-      existing === undefined && inherited !== undefined
-        ? inherited[name]
-        : original(name, existing, parent);
+    fallbacks[name] = original(name, existing, parent);
     const descriptor: PropertyDescriptor = {
       get: GETTERS[name],
       enumerable: false,
@@ -128,16 +123,39 @@ function install(prototype: object): PropertyDescriptorMap | null {
 
 /** How Fastify reads `name` for `request`, before the plugin's getter. */
 function original(
-  name: string,
+  name: Name,
   existing: PropertyDescriptor | undefined,
   parent: object | null,
 ): (request: object) => unknown {
-  if (existing === undefined) {
-    return (request) =>
-      parent === null ? undefined : (Reflect.get(parent, name, request) as unknown);
-  }
+  if (existing === undefined) return (request) => inherited(parent, name, request);
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the request as `this`
   const get = existing.get;
   if (get !== undefined) return (request) => get.call(request) as unknown;
   return () => existing.value as unknown;
+}
+
+/**
+ * What `name` reads from `from` up for `request`, passing over the plugin's
+ * own getters: a patched ancestor (a parent context's class, patched before
+ * or after this one) answers from its own table. Going through its getter
+ * instead would look the table up on the request again, and find this one.
+ */
+function inherited(from: object | null, name: Name, request: object): unknown {
+  for (
+    let object = from;
+    object !== null;
+    object = Object.getPrototypeOf(object) as object | null
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, name);
+    if (descriptor === undefined) continue;
+    if (descriptor.get === GETTERS[name]) {
+      const table = Object.getOwnPropertyDescriptor(object, FALLBACKS)?.value as
+        Fallbacks | undefined;
+      return table?.[name](request);
+    }
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the request as `this`
+    const get = descriptor.get;
+    return get === undefined ? (descriptor.value as unknown) : (get.call(request) as unknown);
+  }
+  return undefined;
 }
