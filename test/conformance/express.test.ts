@@ -514,3 +514,119 @@ it("the middleware fits Express 4's own types, and req.forwarded is typed there 
     await close(server);
   }
 });
+
+describe.each(VERSIONS)('$name: the view follows the request, and only it', (version) => {
+  /** The values the middleware drives, as a handler reads them. */
+  function driven(req: Request): Record<string, unknown> {
+    return { ip: req.ip, protocol: req.protocol, secure: req.secure, hostname: req.hostname };
+  }
+  const FORWARDED_LINES = [
+    'X-Forwarded-For: 203.0.113.7',
+    'X-Forwarded-Proto: https',
+    'X-Forwarded-Host: shop.example',
+  ];
+  const RESOLVED = { ip: '203.0.113.7', protocol: 'https', secure: true, hostname: 'shop.example' };
+  const DIRECT = { ip: PROXY, protocol: 'http', secure: false, hostname: DIRECT_HOST };
+
+  it('a sub-app mounted after the middleware, and the app after it, see the view', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy(X_FORWARDED));
+    const sub = version.createApp();
+    sub.use((req, _res, next) => {
+      req.headers['x-in-sub-app'] = JSON.stringify(driven(req));
+      next();
+    });
+    app.use('/api', sub);
+    app.use((req, res) => {
+      res.json({
+        sub: JSON.parse(String(req.headers['x-in-sub-app'])) as unknown,
+        app: driven(req),
+      });
+    });
+
+    const { body } = await exchange(app, PROXY, '/api/x', FORWARDED_LINES);
+    expect(JSON.parse(body)).toEqual({ sub: RESOLVED, app: RESOLVED });
+  });
+
+  it('a sub-app with the middleware gives the view to the app handlers after it', async () => {
+    const app = version.createApp();
+    const sub = version.createApp();
+    sub.use(waitressProxy(X_FORWARDED));
+    sub.use((req, _res, next) => {
+      req.headers['x-in-sub-app'] = JSON.stringify(driven(req));
+      next();
+    });
+    app.use(sub);
+    app.use((req, res) => {
+      res.json({
+        sub: JSON.parse(String(req.headers['x-in-sub-app'])) as unknown,
+        app: driven(req),
+      });
+    });
+
+    const { body } = await exchange(app, PROXY, '/', FORWARDED_LINES);
+    expect(JSON.parse(body)).toEqual({ sub: RESOLVED, app: RESOLVED });
+  });
+
+  it('a route before the middleware, and an app without it, get Express’s own values', async () => {
+    const app = version.createApp();
+    app.get('/before', (req, res) => {
+      res.json(driven(req));
+    });
+    app.use(waitressProxy(X_FORWARDED));
+    app.get('/after', (req, res) => {
+      res.json(driven(req));
+    });
+    // Another app of the same Express, without the middleware, trusting
+    // every proxy through Express's own setting.
+    const other = version.createApp();
+    other.set('trust proxy', true);
+    other.get('/', (req, res) => {
+      res.json(driven(req));
+    });
+
+    const after = await exchange(app, PROXY, '/after', FORWARDED_LINES);
+    const before = await exchange(app, PROXY, '/before', FORWARDED_LINES);
+    const withoutMiddleware = await exchange(other, PROXY, '/', FORWARDED_LINES);
+    expect(JSON.parse(after.body)).toEqual(RESOLVED);
+    expect(JSON.parse(before.body)).toEqual(DIRECT);
+    // Express's own reading of the same headers (it takes them at face value).
+    expect(JSON.parse(withoutMiddleware.body)).toEqual(RESOLVED);
+  });
+
+  it('an app without the middleware and without trust proxy reads the socket', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy(X_FORWARDED));
+    app.get('/', (req, res) => {
+      res.json(driven(req));
+    });
+    const other = version.createApp();
+    other.get('/', (req, res) => {
+      res.json(driven(req));
+    });
+
+    const first = await exchange(app, PROXY, '/', FORWARDED_LINES);
+    const second = await exchange(other, PROXY, '/', FORWARDED_LINES);
+    expect(JSON.parse(first.body)).toEqual(RESOLVED);
+    expect(JSON.parse(second.body)).toEqual(DIRECT);
+  });
+
+  it('a later middleware can still assign req.ip and req.protocol', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy(X_FORWARDED));
+    app.use((req, _res, next) => {
+      Object.assign(req, { ip: '192.0.2.99', protocol: 'http' });
+      next();
+    });
+    app.get('/', (req, res) => {
+      res.json({ ip: req.ip, protocol: req.protocol, hostname: req.hostname });
+    });
+
+    const { body } = await exchange(app, PROXY, '/', FORWARDED_LINES);
+    expect(JSON.parse(body)).toEqual({
+      ip: '192.0.2.99',
+      protocol: 'http',
+      hostname: 'shop.example',
+    });
+  });
+});

@@ -15,6 +15,7 @@ import {
 import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import { mountPrefix } from './base-url.js';
 import type { RoutedRequest } from './base-url.js';
+import { setRequestView } from './request-view.js';
 
 declare global {
   // Express's own extension point: @types/express-serve-static-core (Express
@@ -45,24 +46,6 @@ export type WaitressProxyMiddleware = (
 /** The part of Express's request the middleware reads and writes. */
 interface ExpressRequest extends IncomingMessage, RoutedRequest {
   forwarded?: ProxyView;
-  param?: unknown;
-}
-
-/**
- * One descriptor, reused: `Object.defineProperty` copies it, so a request
- * allocates none. Writable and configurable, like any property the app sets.
- */
-const ownValue: PropertyDescriptor = {
-  value: undefined,
-  writable: true,
-  enumerable: true,
-  configurable: true,
-};
-
-function defineOwn(req: object, name: string, value: unknown): void {
-  ownValue.value = value;
-  Object.defineProperty(req, name, ownValue);
-  ownValue.value = undefined;
 }
 
 /**
@@ -107,18 +90,9 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
     const view = resolution.view;
     applyHeaderChanges(req, resolution.headerChanges);
 
-    // Express defines these as configurable getters on the request
-    // prototype that read the headers through its `trust proxy` setting;
-    // an own property on the request hides them.
-    defineOwn(req, 'ip', view.clientAddress);
-    defineOwn(req, 'ips', view.ips);
-    defineOwn(req, 'protocol', view.scheme);
-    defineOwn(req, 'secure', view.scheme === 'https');
-    defineOwn(req, 'hostname', view.hostname);
-    // Express 5's `req.host` is the host with its port and reads
-    // X-Forwarded-Host itself; Express 4's is `this.hostname`, which already
-    // follows. `req.param()` exists in Express 4 only (removed in 5).
-    if (typeof req.param !== 'function') defineOwn(req, 'host', view.host);
+    // Express's ip, ips, protocol, secure, hostname and (Express 5) host
+    // read the view from here on, whatever `trust proxy` says.
+    setRequestView(req, view);
     req.forwarded = view;
     if (!resolution.ok) {
       next(resolution.error);

@@ -1,0 +1,173 @@
+/**
+ * Makes Express's request properties (`ip`, `ips`, `protocol`, `secure`,
+ * `hostname`, and on Express 5 `host`) read the view the middleware stored,
+ * instead of the headers through `trust proxy`.
+ *
+ * Express defines them as configurable getters on its base request
+ * prototype, from which every app's `app.request` inherits (a mounted
+ * sub-app's through its parent's), and switches a request's prototype to
+ * `app.request` of whichever app handles it at the moment. The first
+ * request to pass the middleware installs one getter per name on the
+ * object that holds Express's own (the base prototype), once; per request
+ * the middleware only stores the view under a symbol. So the view follows
+ * the request into and out of sub-apps, as the own properties this replaces
+ * did, and each request no longer costs six `Object.defineProperty` calls.
+ *
+ * A request without a view (in an app without the middleware, or in a
+ * route before it) gets what Express would have given. Assigning one of
+ * these properties (`req.ip = ...`, as some middleware does) still works:
+ * the setter gives that request an own value, as the own properties did.
+ */
+import type { ProxyView } from '@waitress-proxy/core';
+
+// Symbol.for, so that the ESM and CommonJS builds loaded side by side (the
+// dual-package hazard) share one slot and one installation.
+const VIEW = Symbol.for('@waitress-proxy/express:view');
+const FALLBACKS = Symbol.for('@waitress-proxy/express:fallbacks');
+
+type Name = 'ip' | 'ips' | 'protocol' | 'secure' | 'hostname' | 'host';
+type Fallbacks = Readonly<Partial<Record<Name, (request: object) => unknown>>>;
+
+interface ViewHolder {
+  [VIEW]?: ProxyView;
+  [FALLBACKS]?: Fallbacks;
+}
+
+function fallback(request: ViewHolder, name: Name): unknown {
+  return request[FALLBACKS]?.[name]?.(request);
+}
+
+/**
+ * One plain getter per property, each reading the view in a line V8 can
+ * inline into the handler that reads it.
+ */
+const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
+  ip() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'ip') : view.clientAddress;
+  },
+  ips() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'ips') : view.ips;
+  },
+  protocol() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'protocol') : view.scheme;
+  },
+  secure() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'secure') : view.scheme === 'https';
+  },
+  hostname() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'hostname') : view.hostname;
+  },
+  // Express 5's `req.host` is the host with its port and reads
+  // X-Forwarded-Host itself. Express 4's is its deprecated alias of
+  // `req.hostname`, which already follows: it is left alone there.
+  host() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'host') : view.host;
+  },
+};
+
+/** The setter of every name: an own, writable value on that request. */
+function setter(name: Name): (this: object, value: unknown) => void {
+  return function (value) {
+    Object.defineProperty(this, name, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  };
+}
+
+let lastPrototype: object | null = null;
+
+/**
+ * Stores `view` on one Express request, so that its proxy-dependent
+ * properties return the view's values; installs the getters the first time
+ * a request of a new prototype chain comes by.
+ */
+export function setRequestView(request: object, view: ProxyView): void {
+  const prototype = Object.getPrototypeOf(request) as object;
+  if (prototype !== lastPrototype) {
+    const owner = ownerOf(prototype, 'ip');
+    if (owner !== undefined && !Object.prototype.hasOwnProperty.call(owner, FALLBACKS)) {
+      install(owner);
+    }
+    lastPrototype = prototype;
+  }
+  (request as ViewHolder)[VIEW] = view;
+}
+
+/** The object on `from`'s chain that holds `name` itself. */
+function ownerOf(from: object | null, name: string): object | undefined {
+  for (
+    let object = from;
+    object !== null;
+    object = Object.getPrototypeOf(object) as object | null
+  ) {
+    if (Object.prototype.hasOwnProperty.call(object, name)) return object;
+  }
+  return undefined;
+}
+
+function install(prototype: object): void {
+  const parent = Object.getPrototypeOf(prototype) as object | null;
+  // `req.param()` exists in Express 4 only (removed in 5).
+  const express4 = typeof (prototype as { param?: unknown }).param === 'function';
+  const fallbacks: Partial<Record<Name, (request: object) => unknown>> = {};
+  for (const name of Object.keys(GETTERS) as Name[]) {
+    if (name === 'host' && express4) continue;
+    fallbacks[name] = original(name, Object.getOwnPropertyDescriptor(prototype, name), parent);
+    Object.defineProperty(prototype, name, {
+      get: GETTERS[name],
+      set: setter(name),
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  Object.defineProperty(prototype, FALLBACKS, { value: Object.freeze(fallbacks) });
+}
+
+/** How Express reads `name` for `request`, before the middleware's getter. */
+function original(
+  name: Name,
+  existing: PropertyDescriptor | undefined,
+  parent: object | null,
+): (request: object) => unknown {
+  if (existing === undefined) return (request) => inherited(parent, name, request);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the request as `this`
+  const get = existing.get;
+  if (get !== undefined) return (request) => get.call(request) as unknown;
+  return () => existing.value as unknown;
+}
+
+/**
+ * What `name` reads from `from` up for `request`, passing over the
+ * middleware's own getters: a patched ancestor (the `app.request` of an app
+ * a sub-app is mounted in, patched before or after it) answers from its own
+ * table. Going through its getter would look the table up on the request
+ * again, and find this one.
+ */
+function inherited(from: object | null, name: Name, request: object): unknown {
+  for (
+    let object = from;
+    object !== null;
+    object = Object.getPrototypeOf(object) as object | null
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, name);
+    if (descriptor === undefined) continue;
+    if (descriptor.get === GETTERS[name]) {
+      const table = Object.getOwnPropertyDescriptor(object, FALLBACKS)?.value as
+        Fallbacks | undefined;
+      return table?.[name]?.(request);
+    }
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the request as `this`
+    const get = descriptor.get;
+    return get === undefined ? (descriptor.value as unknown) : (get.call(request) as unknown);
+  }
+  return undefined;
+}
