@@ -1,9 +1,11 @@
 /**
  * Throughput of a Fastify app with the plugin against the same app without
- * it, with autocannon, over 127.0.0.1 only. Run after `pnpm run build` (it
- * measures the built package, as apps load it):
+ * it, with autocannon, over 127.0.0.1 only: the figures of
+ * packages/fastify/README.md, including the plugin with Fastify's
+ * trustProxy also set, which `pnpm bench` does not run. Run after
+ * `pnpm run build` (it measures the built package, as apps load it):
  *
- *   pnpm --filter @waitress-proxy/fastify bench [rounds=7] [seconds=5] [connections=10]
+ *   pnpm bench:fastify [rounds=7] [seconds=5] [connections=10]
  *
  * Each run starts the variant's server in its own child process, warms it up
  * for a second, then loads it. The variants take turns within every round
@@ -72,6 +74,7 @@ interface Run {
 }
 
 async function measure(variant: Variant, seconds: number, connections: number): Promise<Run> {
+  // The environment (TSX_TSCONFIG_PATH) is inherited: the child loads dist/ too.
   const child = fork(fileURLToPath(import.meta.url), ['--serve', variant], {
     execArgv: ['--import', 'tsx'],
   });
