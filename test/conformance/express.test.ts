@@ -354,6 +354,18 @@ describe.each(VERSIONS)('$name: request properties', (version) => {
     });
   });
 
+  it('req.ips is a new array on every read, as Express gives it, and the view stays whole', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy({ ...X_FORWARDED, logger: new RecordingLogger() }));
+    app.get('/', (req, res) => {
+      const first = req.ips;
+      first.push('6.6.6.6');
+      res.json({ again: req.ips, view: req.forwarded!.ips, same: first === req.ips });
+    });
+    const { body } = await exchange(app, PROXY, '/', ['X-Forwarded-For: 192.0.2.1']);
+    expect(JSON.parse(body)).toEqual({ again: ['192.0.2.1'], view: ['192.0.2.1'], same: false });
+  });
+
   it('req.subdomains follows the forwarded host and the app\'s "subdomain offset"', async () => {
     const app = version.createApp();
     app.set('subdomain offset', 3);

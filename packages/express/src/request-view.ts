@@ -46,9 +46,11 @@ const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
     const view = this[VIEW];
     return view === undefined ? fallback(this, 'ip') : view.clientAddress;
   },
+  // A copy, as Express's own `ips` builds a new array on every read (and as
+  // the Fastify and Koa adapters give): the view's array is shared.
   ips() {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'ips') : view.ips;
+    return view === undefined ? fallback(this, 'ips') : view.ips.slice();
   },
   protocol() {
     const view = this[VIEW];
