@@ -5,7 +5,8 @@
  * answers them as JSON; it listens on 127.0.0.1 only.
  *
  * Forms: `bare` (no proxy handling: the framework reads the socket and the
- * Host header), `trust` (the framework's own setting, trusting loopback
+ * Host header), `noop` (bare plus a middleware or hook that does nothing:
+ * the least any adapter can cost), `trust` (the framework's own setting, trusting loopback
  * where it can), `adapter` (our package, trusting loopback).
  *
  * Over IPC it sends its port once listening, and answers every message with
@@ -30,6 +31,11 @@ async function express(form: Form): Promise<Server> {
   const { default: createApp } = await import('express');
   const app = createApp();
   if (form === 'trust') app.set('trust proxy', 'loopback');
+  if (form === 'noop') {
+    app.use((_req, _res, next) => {
+      next();
+    });
+  }
   if (form === 'adapter') {
     const { waitressProxy } = await import('@waitress-proxy/express');
     app.use(waitressProxy(OPTIONS));
@@ -51,6 +57,11 @@ async function fastify(form: Form): Promise<Server> {
     const { waitressProxy } = await import('@waitress-proxy/fastify');
     await app.register(waitressProxy, OPTIONS);
   }
+  if (form === 'noop') {
+    app.addHook('onRequest', (_request, _reply, done) => {
+      done();
+    });
+  }
   app.get('/', (request) => ({
     ip: request.ip,
     protocol: request.protocol,
@@ -65,6 +76,7 @@ async function koa(form: Form): Promise<Server> {
   const app = new Koa();
   // Koa's only trust setting: every peer's X-Forwarded-* are believed.
   if (form === 'trust') app.proxy = true;
+  if (form === 'noop') app.use((_ctx, next) => next());
   if (form === 'adapter') {
     const { waitressProxy } = await import('@waitress-proxy/koa');
     app.use(waitressProxy(OPTIONS));
@@ -89,9 +101,10 @@ function stats(): ServerStats {
   // Started with --expose-gc by bench/e2e.ts.
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('bench/server.ts needs node --expose-gc');
-  gc();
-  gc();
+  // CPU first: the collections below are the benchmark's, not the app's.
   const { user, system } = process.cpuUsage();
+  gc();
+  gc();
   return { cpuMicros: user + system, heapUsed: process.memoryUsage().heapUsed };
 }
 
