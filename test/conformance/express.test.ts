@@ -623,6 +623,28 @@ describe.each(VERSIONS)('$name: the view follows the request, and only it', (ver
     expect(JSON.parse(second.body)).toEqual(DIRECT);
   });
 
+  it('req.forwarded is the view after the middleware, undefined before it, and assignable', async () => {
+    const app = version.createApp();
+    app.get('/before', (req, res) => {
+      res.json({ forwarded: req.forwarded ?? 'none' });
+    });
+    app.use(waitressProxy(X_FORWARDED));
+    app.get('/after', (req, res) => {
+      res.json({ client: req.forwarded?.clientAddress });
+    });
+    app.get('/assigned', (req, res) => {
+      (req as { forwarded?: unknown }).forwarded = 'replaced';
+      res.json({ forwarded: req.forwarded, own: Object.keys(req).includes('forwarded') });
+    });
+
+    const before = await exchange(app, PROXY, '/before', FORWARDED_LINES);
+    const after = await exchange(app, PROXY, '/after', FORWARDED_LINES);
+    const assigned = await exchange(app, PROXY, '/assigned', FORWARDED_LINES);
+    expect(JSON.parse(before.body)).toEqual({ forwarded: 'none' });
+    expect(JSON.parse(after.body)).toEqual({ client: '203.0.113.7' });
+    expect(JSON.parse(assigned.body)).toEqual({ forwarded: 'replaced', own: true });
+  });
+
   it('a later middleware can still assign req.ip and req.protocol', async () => {
     const app = version.createApp();
     app.use(waitressProxy(X_FORWARDED));

@@ -90,10 +90,10 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
     const view = resolution.view;
     applyHeaderChanges(req, resolution.headerChanges);
 
-    // Express's ip, ips, protocol, secure, hostname and (Express 5) host
-    // read the view from here on, whatever `trust proxy` says.
+    // Express's ip, ips, protocol, secure, hostname and (Express 5) host,
+    // and req.forwarded, read the view from here on, whatever `trust proxy`
+    // says.
     setRequestView(req, view);
-    req.forwarded = view;
     if (!resolution.ok) {
       next(resolution.error);
       return;

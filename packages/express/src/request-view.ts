@@ -1,7 +1,8 @@
 /**
  * Makes Express's request properties (`ip`, `ips`, `protocol`, `secure`,
  * `hostname`, and on Express 5 `host`) read the view the middleware stored,
- * instead of the headers through `trust proxy`.
+ * instead of the headers through `trust proxy`, and adds `req.forwarded`,
+ * the view itself.
  *
  * Express defines them as configurable getters on its base request
  * prototype, from which every app's `app.request` inherits (a mounted
@@ -9,27 +10,37 @@
  * `app.request` of whichever app handles it at the moment. The first
  * request to pass the middleware installs one getter per name on the
  * object that holds Express's own (the base prototype), once; per request
- * the middleware only stores the view under a symbol. So the view follows
- * the request into and out of sub-apps, as the own properties this replaces
- * did, and each request no longer costs six `Object.defineProperty` calls.
+ * the middleware only records the view. So the view follows the request
+ * into and out of sub-apps, and each request costs no `defineProperty`.
+ *
+ * The view is kept in a WeakMap keyed by the request, not in a property of
+ * the request: once Express has switched a request's prototype
+ * (`Object.setPrototypeOf`), V8 gives every property added to it a new
+ * hidden class, and each such addition cost about 1 µs (two of them, a
+ * symbol slot and `req.forwarded`, were a quarter of the adapter's cost per
+ * request), where a WeakMap entry costs about a third of that and a read
+ * stays cheap (docs/performance.md).
  *
  * A request without a view (in an app without the middleware, or in a
  * route before it) gets what Express would have given. Assigning one of
  * these properties (`req.ip = ...`, as some middleware does) still works:
- * the setter gives that request an own value, as the own properties did.
+ * the setter gives that request an own value.
  */
 import type { ProxyView } from '@waitress-proxy/core';
 
-// Symbol.for, so that the ESM and CommonJS builds loaded side by side (the
-// dual-package hazard) share one slot and one installation.
-const VIEW = Symbol.for('@waitress-proxy/express:view');
+// Shared through the global symbol registry, so that the ESM and CommonJS
+// builds loaded side by side (the dual-package hazard) use one table and
+// one installation.
+const VIEWS_KEY = Symbol.for('@waitress-proxy/express:views');
 const FALLBACKS = Symbol.for('@waitress-proxy/express:fallbacks');
 
-type Name = 'ip' | 'ips' | 'protocol' | 'secure' | 'hostname' | 'host';
+const registry = globalThis as { [VIEWS_KEY]?: WeakMap<object, ProxyView> };
+const VIEWS: WeakMap<object, ProxyView> = (registry[VIEWS_KEY] ??= new WeakMap());
+
+type Name = 'ip' | 'ips' | 'protocol' | 'secure' | 'hostname' | 'host' | 'forwarded';
 type Fallbacks = Readonly<Partial<Record<Name, (request: object) => unknown>>>;
 
 interface ViewHolder {
-  [VIEW]?: ProxyView;
   [FALLBACKS]?: Fallbacks;
 }
 
@@ -43,33 +54,38 @@ function fallback(request: ViewHolder, name: Name): unknown {
  */
 const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
   ip() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'ip') : view.clientAddress;
   },
   // A copy, as Express's own `ips` builds a new array on every read (and as
   // the Fastify and Koa adapters give): the view's array is shared.
   ips() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'ips') : view.ips.slice();
   },
   protocol() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'protocol') : view.scheme;
   },
   secure() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'secure') : view.scheme === 'https';
   },
   hostname() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'hostname') : view.hostname;
   },
   // Express 5's `req.host` is the host with its port and reads
   // X-Forwarded-Host itself. Express 4's is its deprecated alias of
   // `req.hostname`, which already follows: it is left alone there.
   host() {
-    const view = this[VIEW];
+    const view = VIEWS.get(this);
     return view === undefined ? fallback(this, 'host') : view.host;
+  },
+  // Not Express's: undefined unless the request passed the middleware (or
+  // a prototype of the app's gives one).
+  forwarded() {
+    return VIEWS.get(this) ?? fallback(this, 'forwarded');
   },
 };
 
@@ -101,7 +117,7 @@ export function setRequestView(request: object, view: ProxyView): void {
     }
     lastPrototype = prototype;
   }
-  (request as ViewHolder)[VIEW] = view;
+  VIEWS.set(request, view);
 }
 
 /** The object on `from`'s chain that holds `name` itself. */
