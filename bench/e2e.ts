@@ -101,9 +101,16 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
   });
 }
 
+/**
+ * The CPUs this process may use, read once at start: after `pinThisProcess`
+ * `availableParallelism()` answers 1 (it reads the affinity mask), and the
+ * servers would be pinned onto autocannon's CPU.
+ */
+const CPUS = availableParallelism();
+
 /** `taskset`, when present and there are two CPUs or more to split. */
 const TASKSET = (() => {
-  if (availableParallelism() < 2) return undefined;
+  if (CPUS < 2) return undefined;
   try {
     execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
     return 'taskset';
@@ -116,12 +123,12 @@ const TASKSET = (() => {
 export const PINNING =
   TASKSET === undefined
     ? 'not pinned (no taskset)'
-    : `servers on CPU ${availableParallelism() - 1}, autocannon on CPU 0 (taskset)`;
+    : `servers on CPU ${CPUS - 1}, autocannon on CPU 0 (taskset)`;
 
 let pinned = false;
 function pinThisProcess(): void {
   if (TASKSET === undefined || pinned) return;
-  execFileSync(TASKSET, ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  execFileSync(TASKSET, ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
   pinned = true;
 }
 
@@ -129,7 +136,7 @@ export async function start(framework: Framework, form: Form): Promise<RunningSe
   const script = fileURLToPath(new URL('./server.ts', import.meta.url));
   const node = [process.execPath, '--expose-gc', '--import', 'tsx', script, framework, form];
   const [command = '', ...args] =
-    TASKSET === undefined ? node : [TASKSET, '-c', String(availableParallelism() - 1), ...node];
+    TASKSET === undefined ? node : [TASKSET, '-c', String(CPUS - 1), ...node];
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await nextMessage<number>(child);
   return { form, child, port };
