@@ -13,13 +13,11 @@
  * the scheduler does not move them onto each other.
  *
  * The server, not autocannon, must be what limits the rate, or the ratios
- * measure the load generator: checking every body in autocannon
- * (expectBody) halved the rate it could drive on its one CPU, and Fastify's
- * server then idled 40% of the time. So each run's answer is checked by a
- * request of its own before the warm-up and after the measured load (a form
- * that answered the wrong client, scheme or host fails the run), every
- * response of the load must be a 2xx, and the report gives how busy the
- * server's CPU was.
+ * measure the load generator. So autocannon spends its CPU on load only:
+ * each run's answer is checked by a request of its own before the warm-up
+ * and after the measured load (a form that answered the wrong client,
+ * scheme or host fails the run), every response of the load must be a 2xx,
+ * and the report gives how busy the server's CPU was.
  *
  * Run alone: `pnpm bench:e2e [rounds] [seconds] [connections] [frameworks...]`.
  */

@@ -19,7 +19,7 @@ const log = (line: string) => {
 };
 
 const CORE_TIME_MS = 500;
-const E2E: E2eOptions = { rounds: 3, seconds: 2, connections: 32, warmupSeconds: 1 };
+const E2E: E2eOptions = { rounds: 3, seconds: 2, connections: 32, warmupSeconds: 0.5 };
 
 log('core');
 const core = runCore(CORE_TIME_MS);
