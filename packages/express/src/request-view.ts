@@ -34,8 +34,17 @@ import type { ProxyView } from '@waitress-proxy/core';
 const VIEWS_KEY = Symbol.for('@waitress-proxy/express:views');
 const FALLBACKS = Symbol.for('@waitress-proxy/express:fallbacks');
 
-const registry = globalThis as { [VIEWS_KEY]?: WeakMap<object, ProxyView> };
-const VIEWS: WeakMap<object, ProxyView> = (registry[VIEWS_KEY] ??= new WeakMap());
+const VIEWS = sharedViews();
+
+function sharedViews(): WeakMap<object, ProxyView> {
+  const registry = globalThis as Record<symbol, WeakMap<object, ProxyView> | undefined>;
+  let views = registry[VIEWS_KEY];
+  if (views === undefined) {
+    views = new WeakMap();
+    registry[VIEWS_KEY] = views;
+  }
+  return views;
+}
 
 type Name = 'ip' | 'ips' | 'protocol' | 'secure' | 'hostname' | 'host' | 'forwarded';
 type Fallbacks = Readonly<Partial<Record<Name, (request: object) => unknown>>>;
