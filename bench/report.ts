@@ -260,7 +260,7 @@ function notes(results: BenchResults): string[] {
     '- Until 2026-11-25 the runner pinned itself to CPU 0 and then read the CPU count, which the ' +
       'pin had made 1, so every server ran on autocannon’s CPU: both half busy, Fastify bare at ' +
       'about 36k instead of 75k req/s, and ratios that measured the sharing more than the server. ' +
-      'Earlier figures (the issue’s first look included) are not comparable with these.',
+      'Figures from this runner before that date are not comparable with these.',
     `- The adapters' extra server CPU per request over the bare app, in this run: Express ` +
       `${extraCpu(results, 'express')}, Fastify ${extraCpu(results, 'fastify')}, Koa ` +
       `${extraCpu(results, 'koa')}. The targets leave little room: 97% of Fastify's rate is about ` +
