@@ -44,6 +44,34 @@ describe('applyHeaderChanges', () => {
     ]);
   });
 
+  it('replaces a value in place, matching names in any case and only whole names', () => {
+    // `Date` and `X-Forwarded-Hos` have the length of a changed name or
+    // nearly; `HOST` is `host` in another case.
+    const rawHeaders = [
+      'Date',
+      'today',
+      'HOST',
+      'internal',
+      'X-Forwarded-Hos',
+      'x',
+      'Accept',
+      '*/*',
+    ];
+    const message = { headers: { host: 'internal' }, rawHeaders };
+    applyHeaderChanges(message, [{ name: 'host', value: 'example.com' }]);
+    expect(message.rawHeaders).toBe(rawHeaders);
+    expect(rawHeaders).toEqual([
+      'Date',
+      'today',
+      'HOST',
+      'example.com',
+      'X-Forwarded-Hos',
+      'x',
+      'Accept',
+      '*/*',
+    ]);
+  });
+
   it('leaves the request alone when there is nothing to change', () => {
     const rawHeaders = ['Host', 'a'];
     const message = { headers: { host: 'a' }, rawHeaders };

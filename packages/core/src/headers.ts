@@ -30,43 +30,57 @@ export function applyHeaderChanges(
   }
 
   // A handful of changes at most: linear scans beat building a Map per request.
+  // Lines are moved only once a removed line has opened a gap, and the length
+  // is set only when lines went: most requests only replace a value in place.
   let written = 0; // bit i: change i's value is in rawHeaders already
   let out = 0;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
     const index = changeIndex(changes, name);
     if (index === -1) {
-      rawHeaders[out++] = name;
-      rawHeaders[out++] = rawHeaders[i + 1] ?? '';
+      if (out !== i) {
+        rawHeaders[out] = name;
+        rawHeaders[out + 1] = rawHeaders[i + 1] ?? '';
+      }
+      out += 2;
       continue;
     }
     const value = changes[index]?.value;
     if (value === undefined || (written & (1 << index)) !== 0) continue;
     written |= 1 << index;
-    rawHeaders[out++] = name;
-    rawHeaders[out++] = value;
+    if (out !== i) rawHeaders[out] = name;
+    rawHeaders[out + 1] = value;
+    out += 2;
   }
-  rawHeaders.length = out;
-  changes.forEach((change, index) => {
-    if (change.value !== undefined && (written & (1 << index)) === 0) {
+  if (out !== rawHeaders.length) rawHeaders.length = out;
+  for (let index = 0; index < changes.length; index++) {
+    const change = changes[index];
+    if (change?.value !== undefined && (written & (1 << index)) === 0) {
       rawHeaders.push(canonicalName(change.name), change.value);
     }
-  });
+  }
+}
+
+/** The index of the last change to the header `name` (any case), or -1. */
+function changeIndex(changes: readonly HeaderChange[], name: string): number {
+  for (let i = changes.length - 1; i >= 0; i--) {
+    if (sameName(changes[i]?.name ?? '', name)) return i;
+  }
+  return -1;
 }
 
 /**
- * The index of the last change to the header `name` (any case), or -1. The
- * name is lower-cased only when its length matches a changed one.
+ * Whether `name` is `lower` in any case, compared in place: a raw header
+ * name is mostly a different length, and lower-casing it would allocate.
  */
-function changeIndex(changes: readonly HeaderChange[], name: string): number {
-  let lower: string | undefined;
-  for (let i = changes.length - 1; i >= 0; i--) {
-    const changed = changes[i]?.name ?? '';
-    if (changed.length !== name.length) continue;
-    lower ??= name.toLowerCase();
-    if (changed === lower) return i;
+function sameName(lower: string, name: string): boolean {
+  if (lower.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20; // A-Z to a-z
+    if (c !== lower.charCodeAt(i)) return false;
   }
-  return -1;
+  return true;
 }
 
 /** `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines. */
