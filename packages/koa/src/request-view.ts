@@ -21,22 +21,50 @@ import type { ProxyView } from '@waitress-proxy/core';
 // dual-package hazard) share one slot and one installation.
 const VIEW = Symbol.for('@waitress-proxy/koa:view');
 const INSTALLED = Symbol.for('@waitress-proxy/koa:installed');
+/** Where a patched `app.request` keeps Koa's own getter of each name. */
+const FALLBACKS = Symbol.for('@waitress-proxy/koa:fallbacks');
+
+type Name = 'protocol' | 'host' | 'hostname' | 'ips';
+type Fallbacks = Readonly<Record<Name, ((this: unknown) => unknown) | undefined>>;
 
 interface ViewHolder {
   [VIEW]?: ProxyView;
   [INSTALLED]?: true;
+  [FALLBACKS]?: Fallbacks;
+}
+
+function fallback(request: ViewHolder, name: Name): unknown {
+  return request[FALLBACKS]?.[name]?.call(request);
 }
 
 /**
- * Koa's getters that read proxy headers, and what each returns instead. Koa
- * returns `''` for a missing host, and a new `ips` array on every read.
+ * Koa's getters that read proxy headers, and what each returns instead:
+ * one plain function per name (closures made in a loop would share one
+ * call site for all four), each reading the view in a line V8 can inline.
+ * Koa returns `''` for a missing host, and a new `ips` array on every read.
  */
-const FOLLOWERS = {
-  protocol: (view: ProxyView): string => view.scheme,
-  host: (view: ProxyView): string => view.host ?? '',
-  hostname: (view: ProxyView): string => view.hostname ?? '',
-  ips: (view: ProxyView): string[] => [...view.ips],
-} as const;
+const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
+  protocol() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'protocol') : view.scheme;
+  },
+  host() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'host') : (view.host ?? '');
+  },
+  hostname() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'hostname') : (view.hostname ?? '');
+  },
+  ips() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'ips') : view.ips.slice();
+  },
+};
+
+function forwarded(this: ViewHolder): ProxyView | undefined {
+  return this[VIEW];
+}
 
 /**
  * Stores `view` on one Koa request so that its proxy-dependent getters
@@ -50,24 +78,22 @@ export function setRequestView(request: object, view: ProxyView): void {
 }
 
 function installGetters(proto: object): void {
-  for (const [name, follow] of Object.entries(FOLLOWERS)) {
-    const original = findDescriptor(proto, name);
+  const fallbacks = {} as Record<Name, ((this: unknown) => unknown) | undefined>;
+  for (const name of Object.keys(GETTERS) as Name[]) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the request as `this`
+    fallbacks[name] = findDescriptor(proto, name)?.get;
     Object.defineProperty(proto, name, {
       configurable: true,
       enumerable: true,
-      get(this: ViewHolder): unknown {
-        const view = this[VIEW];
-        return view === undefined ? original?.get?.call(this) : follow(view);
-      },
+      get: GETTERS[name],
     });
   }
   Object.defineProperty(proto, 'forwarded', {
     configurable: true,
     enumerable: true,
-    get(this: ViewHolder): ProxyView | undefined {
-      return this[VIEW];
-    },
+    get: forwarded,
   });
+  Object.defineProperty(proto, FALLBACKS, { value: Object.freeze(fallbacks) });
   Object.defineProperty(proto, INSTALLED, { value: true });
 }
 
