@@ -120,8 +120,11 @@ export interface ResolvePlan {
   readonly forwardedPort: boolean;
   /** The trust matcher each hop must pass (`requireTrustedHops`), or undefined. */
   readonly hopTrust: TrustMatcher | undefined;
-  /** The proxy headers to remove when the peer is trusted: those not trusted. */
-  readonly untrustedHeaders: readonly ProxyHeaderName[];
+  /**
+   * The proxy headers to remove when the peer is trusted, those not trusted:
+   * bit i stands for `PROXY_HEADER_NAMES[i]`.
+   */
+  readonly untrustedHeaders: number;
 }
 
 /** Where `compileOptions` keeps the plan; private to the core. */
@@ -142,10 +145,14 @@ function buildPlan(options: CompiledOptions): ResolvePlan {
     forwardedProto: trusted.has('x-forwarded-proto'),
     forwardedPort: trusted.has('x-forwarded-port'),
     hopTrust: options.requireTrustedHops ? options.trust : undefined,
-    untrustedHeaders: Object.freeze(PROXY_HEADER_NAMES.filter((name) => !trusted.has(name))),
+    untrustedHeaders: PROXY_HEADER_NAMES.reduce(
+      (bits, name, i) => (trusted.has(name) ? bits : bits | (1 << i)),
+      0,
+    ),
   });
 }
 
+/** Every proxy header, in the order of the bits of `ResolvePlan.untrustedHeaders`. */
 export const PROXY_HEADER_NAMES: readonly ProxyHeaderName[] = [
   'x-forwarded-for',
   'x-forwarded-host',

@@ -1,4 +1,4 @@
-import { compileOptions } from './options.js';
+import { compileOptions, PROXY_HEADER_NAMES } from './options.js';
 import { requestInput } from './incoming.js';
 import { resolve, routeUrl } from './resolve.js';
 import type { RequestInput } from './resolve.js';
@@ -789,6 +789,27 @@ describe('resolve', () => {
       url: '/as-received',
     });
     expect(requestInput({ socket: {}, headers }).url).toBe('/');
+  });
+
+  it.each(PROXY_HEADER_NAMES)('removes %s, alone, as untrusted, and nothing else', (name) => {
+    const input: RequestInput = {
+      peerAddress: '10.0.0.5',
+      peerPort: 1,
+      localPort: 8080,
+      encrypted: false,
+      // A proxy header whose value parses for every one of them.
+      headers: { host: 'example.com', [name]: '443' },
+      url: '/',
+    };
+    // From an untrusted peer; from a trusted one that trusts every other header.
+    const others = PROXY_HEADER_NAMES.filter((other) => other !== name && other !== 'forwarded');
+    for (const options of [
+      { trustedProxy: '10.0.0.6' },
+      { trustedProxy: '10.0.0.5', trustedProxyHeaders: others },
+    ]) {
+      const result = resolve(compileOptions(options), input);
+      expect(result.headerChanges).toEqual([{ name, value: undefined }]);
+    }
   });
 
   it('logs the names of removed untrusted headers when asked', () => {
