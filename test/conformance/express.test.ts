@@ -645,6 +645,58 @@ describe.each(VERSIONS)('$name: the view follows the request, and only it', (ver
     expect(JSON.parse(assigned.body)).toEqual({ forwarded: 'replaced', own: true });
   });
 
+  it('requests in flight together each read their own view', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy(X_FORWARDED));
+    let firstIn = (): void => undefined;
+    const firstArrived = new Promise<void>((resolve) => {
+      firstIn = resolve;
+    });
+    let secondDone = (): void => undefined;
+    const secondPassed = new Promise<void>((resolve) => {
+      secondDone = resolve;
+    });
+    // The first request reads its values only after the second one has
+    // passed the middleware: the view stored last is the second's.
+    app.get('/first', (req, res) => {
+      firstIn();
+      void secondPassed.then(() => {
+        res.json(driven(req));
+      });
+    });
+    app.get('/second', (req, res) => {
+      res.json(driven(req));
+      secondDone();
+    });
+    const server: Server = createServer(app);
+    const port = await listen(server, '127.0.0.1');
+    try {
+      const lines = (client: string, host: string) =>
+        withHost([
+          `X-Forwarded-For: ${client}`,
+          'X-Forwarded-Proto: https',
+          `X-Forwarded-Host: ${host}`,
+        ]);
+      const first = send(port, PROXY, '/first', lines('203.0.113.1', 'first.example'));
+      // The second goes out once the first is in its handler.
+      await firstArrived;
+      const second = await send(port, PROXY, '/second', lines('203.0.113.2', 'second.example'));
+      const secure = { protocol: 'https', secure: true };
+      expect(JSON.parse(second.body)).toEqual({
+        ip: '203.0.113.2',
+        hostname: 'second.example',
+        ...secure,
+      });
+      expect(JSON.parse((await first).body)).toEqual({
+        ip: '203.0.113.1',
+        hostname: 'first.example',
+        ...secure,
+      });
+    } finally {
+      await close(server);
+    }
+  });
+
   it('a later middleware can still assign req.ip and req.protocol', async () => {
     const app = version.createApp();
     app.use(waitressProxy(X_FORWARDED));
