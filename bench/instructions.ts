@@ -1,9 +1,10 @@
 /**
  * Instructions per request, per framework and form, counted by valgrind's
- * callgrind: a count, not a time, so it does not move with whatever else
- * the machine is doing, and differences of a few hundred instructions
- * between forms show where the end-to-end figures (bench/e2e.ts) drown them
- * in noise. It says nothing of cache misses or of time.
+ * callgrind: a count, not a time, so it moves far less than time with
+ * whatever else the machine is doing, and differences of a thousand
+ * instructions between forms show where the end-to-end figures
+ * (bench/e2e.ts) drown them in noise. It says nothing of cache misses or of
+ * time.
  *
  * Each form's server (bench/server.ts, the same app as end to end) runs
  * under callgrind with one count per thread. It is warmed up with `warm`
@@ -13,8 +14,11 @@
  * instructions over `measured`: the JavaScript, the HTTP parser and the
  * user side of every system call. The helper threads (V8's compiler and
  * collector) are left out: how much of their work falls inside the
- * measured window depends on timing. Repeated runs of one form agree
- * within about half a percent.
+ * measured window depends on timing. Repeated runs of one form, one after
+ * the other on an otherwise idle machine, agreed within half a percent;
+ * runs made while other work loaded the machine came out up to 3% apart
+ * (V8's compiler and collector threads then finish at other points). So:
+ * run it on an idle machine, and compare forms within one run.
  *
  * Requests come from autocannon in this process (not under valgrind), four
  * connections, the nginx headers of bench/e2e.ts; each server's answer is
@@ -157,7 +161,9 @@ function renderMarkdown(
       `${String(warm)} requests to warm up, then the main thread's instructions over ` +
       `${String(measured)} requests (${String(CONNECTIONS)} connections). V8's helper ` +
       'threads are left out. A count, not a time: it does not move with the load on the ' +
-      'machine (repeated runs of one form agree within about half a percent) and says ' +
+      'machine as much as time does (repeated runs of one form on an idle machine agreed within ' +
+      'half a percent; runs made while other work loaded it, up to 3% apart: compare forms ' +
+      'within one run) and says ' +
       'nothing of cache misses, which make the same instructions slower inside a server ' +
       'than in a loop.',
     '',

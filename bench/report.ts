@@ -273,6 +273,15 @@ function notes(results: BenchResults): string[] {
       'runs 13 to 100 µs of its own code, and ours starts each time with cold caches. CPU ' +
       'profiles (`node --cpu-prof`) agree: our functions are about 5% of the server’s samples, ' +
       'the kernel (writev above all) and Node’s HTTP machinery most of the rest.',
+    '- Instructions, counted by callgrind with the same apps and headers ' +
+      '([instructions.md](instructions.md), `pnpm bench:instructions`, 20-25 minutes), do not ' +
+      'move with the load on the machine, so they show differences the timings drown. They ' +
+      'found two costs of the core, removed on 2026-11-25: looking for untrusted proxy headers ' +
+      'with `headers[name]` in a loop (a megamorphic keyed read, about 15 ns for an absent ' +
+      'header, against under 2 ns for a read with a constant key, which it now uses), and ' +
+      '`applyHeaderChanges` rewriting every `rawHeaders` line and lower-casing names to compare ' +
+      'them (127 ns a call in a loop, now 46 ns). The two were about 2,000 instructions per ' +
+      'request in Fastify and in Koa (by hand).',
     '- Express switches each request’s prototype (`Object.setPrototypeOf(req, app.request)`), ' +
       'and after that V8 gives every property added to the request a new hidden class: in a ' +
       'plain Node server (by hand, 30,000 requests) adding one cost 1,085 ns against 60 ns ' +
@@ -281,6 +290,11 @@ function notes(results: BenchResults): string[] {
       'a request) and reads it through getters installed once on Express’s request prototype. ' +
       'In 7 interleaved rounds of a middleware that only resolves and rewrites the headers, ' +
       'adding the two properties cost +5.5 µs of CPU per request, the WeakMap entry +1.6 µs. ' +
+      'Counted by callgrind (by hand, two batches), the getters’ three WeakMap reads cost ' +
+      'about 7,000 instructions per request, about 1% of an Express request, against a ' +
+      'module-level slot. So the last view stored is now kept in such a slot in front of the ' +
+      'WeakMap, which still holds every view: requests in flight together each read their ' +
+      'own (a conformance test). ' +
       'Its getters also cost less than Express’s own: `req.ip`, `req.protocol` and ' +
       '`req.hostname` read together took about 1.1 µs through them and 3.8 µs through Express ' +
       '(by hand, timed in the handler).',
