@@ -26,7 +26,7 @@
  *
  * Run: `pnpm bench:instructions [warm] [measured] [frameworks...]`, with
  * valgrind installed (Debian's `valgrind`). A server under callgrind runs
- * about 50 times slower: the default 6000 + 2000 requests take 20 to 25
+ * about 50 times slower: the default 6000 + 2000 requests take about 15
  * minutes for the three frameworks. Writes docs/instructions.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
