@@ -86,7 +86,8 @@ export interface RunningServer {
   readonly port: number;
 }
 
-function nextMessage<T>(child: ChildProcess): Promise<T> {
+/** The next IPC message of a server process; fails if it exits first. */
+export function nextMessage<T>(child: ChildProcess): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onExit = (code: number | null) => {
       reject(new Error(`server exited (${String(code)}) before answering`));

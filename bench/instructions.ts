@@ -30,14 +30,13 @@
  * minutes for the three frameworks. Writes docs/instructions.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { format, resolveConfig } from 'prettier';
-import { check, HEADERS } from './e2e.js';
+import { check, HEADERS, nextMessage } from './e2e.js';
 import type { RunningServer } from './e2e.js';
 import { FORMS, FRAMEWORKS } from './forms.js';
 import type { Form, Framework } from './forms.js';
@@ -59,17 +58,6 @@ function valgrindVersion(): string {
       'pnpm bench:instructions needs valgrind (Debian: apt-get install -y valgrind).',
     );
   }
-}
-
-function firstMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => {
-      resolve(message as T);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`server under callgrind exited (${String(code)}) before it listened`));
-    });
-  });
 }
 
 async function send(port: number, amount: number): Promise<void> {
@@ -126,7 +114,7 @@ async function count(
     if (pid === undefined) throw new Error('valgrind did not start');
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      const port = await firstMessage<number>(child);
+      const port = await nextMessage<number>(child);
       const server: RunningServer = { form, child, port };
       await check(server);
       await send(port, warm);
