@@ -44,31 +44,34 @@ describe('applyHeaderChanges', () => {
     ]);
   });
 
-  it('replaces a value in place, matching names in any case and only whole names', () => {
-    // `Date` and `X-Forwarded-Hos` have the length of a changed name or
-    // nearly; `HOST` is `host` in another case.
+  it('replaces values in place, matching names in any case and only whole names', () => {
+    // `Date` has the length of `host`, `X-Forwarded-Hoss` that of
+    // `x-forwarded-host` and all but its last letter: both stay as they are.
     const rawHeaders = [
       'Date',
       'today',
       'HOST',
       'internal',
-      'X-Forwarded-Hos',
+      'X-Forwarded-Hoss',
       'x',
-      'Accept',
-      '*/*',
+      'x-FORWARDED-host',
+      'a',
     ];
     const message = { headers: { host: 'internal' }, rawHeaders };
-    applyHeaderChanges(message, [{ name: 'host', value: 'example.com' }]);
+    applyHeaderChanges(message, [
+      { name: 'host', value: 'example.com' },
+      { name: 'x-forwarded-host', value: 'example.com' },
+    ]);
     expect(message.rawHeaders).toBe(rawHeaders);
     expect(rawHeaders).toEqual([
       'Date',
       'today',
       'HOST',
       'example.com',
-      'X-Forwarded-Hos',
+      'X-Forwarded-Hoss',
       'x',
-      'Accept',
-      '*/*',
+      'x-FORWARDED-host',
+      'example.com',
     ]);
   });
 
