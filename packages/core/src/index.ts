@@ -11,7 +11,7 @@ export type {
   WaitressProxyOptions,
 } from './options.js';
 export type { TrustedProxy, TrustFunction, TrustMatcher } from './trust.js';
-export { resolve, routeUrl } from './resolve.js';
+export { originForm, resolve, routeUrl } from './resolve.js';
 export type {
   HeaderChange,
   HeaderValue,

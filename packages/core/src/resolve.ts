@@ -449,9 +449,11 @@ export function routeUrl(options: CompiledOptions, url: string): string {
 
 /**
  * The path and query of an absolute-form target (`http://host/a?b` → `/a?b`,
- * `http://host?b` → `/?b`); anything else (`*`, authority-form) unchanged.
+ * `http://host?b` → `/?b`); anything else (origin-form, `*`, authority-form)
+ * unchanged. Adapters build absolute URLs (Koa's `href`) from the view's
+ * scheme and host and this, never from a client's absolute-form target.
  */
-function originForm(target: string): string {
+export function originForm(target: string): string {
   const scheme = target.indexOf('://');
   if (scheme === -1) return target;
   const authorityEnd = scheme + 3;
