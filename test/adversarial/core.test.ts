@@ -7,7 +7,7 @@
  */
 import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
 import type { ProxyLogger } from '@waitress-proxy/core';
-import { CORPUS, PROXY_HEADERS } from './corpus.js';
+import { CORPUS, NODE_MAX_HEADER_LINES, PROXY_HEADERS } from './corpus.js';
 import type { AdversarialCase } from './corpus.js';
 import { expectObservation, nodeHeaders } from './observe.js';
 import type { Observation } from './observe.js';
@@ -18,7 +18,11 @@ const silent: ProxyLogger = { warn: () => undefined };
 /** Runs one case through the core the way an adapter would. */
 export function observeCore(c: AdversarialCase, localPort = LOCAL_PORT): Observation {
   const options = compileOptions({ ...c.options, logger: silent });
-  const headers: Record<string, string | string[] | undefined> = nodeHeaders(c.headers);
+  // Node's cap: `headers` from the first lines only, `rawHeaders` (here) all
+  // of them, as the socket runners show Node doing for the lines that count.
+  const headers: Record<string, string | string[] | undefined> = nodeHeaders(
+    c.headers.slice(0, NODE_MAX_HEADER_LINES),
+  );
   const rawHeaders = c.headers.flat();
   const peerAddress =
     c.transport === 'unix'
@@ -33,6 +37,7 @@ export function observeCore(c: AdversarialCase, localPort = LOCAL_PORT): Observa
     encrypted: false,
     headers,
     url: '/',
+    headersTruncated: c.headers.length >= NODE_MAX_HEADER_LINES,
   });
   if (!result.ok) return { status: result.error.statusCode, body: result.error.message };
   applyHeaderChanges({ headers, rawHeaders }, result.headerChanges);

@@ -49,6 +49,8 @@ export type Expectation =
       readonly headers?: Readonly<Record<string, string | undefined>>;
     }
   | { readonly outcome: 'malformed'; readonly header: string }
+  /** A trusted peer's request over Node's header-count cap: 431, nothing read. */
+  | { readonly outcome: 'too-many-headers' }
   | { readonly outcome: 'refused-by-node'; readonly status: 400 | 431 };
 
 export interface AdversarialCase {
@@ -154,6 +156,19 @@ const MAX_SIZE_XFF = xffOfHeaderSize(NODE_MAX_HEADER_SIZE);
 const OVERSIZE_XFF = xffOfHeaderSize(NODE_MAX_HEADER_SIZE + 64);
 
 const LARGE_SERVER = 1024 * 1024;
+
+/**
+ * Node's default cap on header lines (`server.maxHeadersCount` unset: its
+ * parser keeps 2,000 entries of the flat name/value list). Lines past it are
+ * dropped from `headers` without a word, and past a flush boundary (32 lines)
+ * from `rawHeaders` too.
+ */
+export const NODE_MAX_HEADER_LINES = 1000;
+
+/** `count` short junk lines (`J0: x`...), well inside the 16 KiB byte limit. */
+function junkLines(count: number): (readonly [string, string])[] {
+  return Array.from({ length: count }, (_, i) => [`J${i}`, 'x'] as const);
+}
 
 export const CORPUS: readonly AdversarialCase[] = [
   // --- Spoofing the client address (X-Forwarded-For) ---------------------
@@ -977,5 +992,99 @@ export const CORPUS: readonly AdversarialCase[] = [
       ['Host', 'evil.example'],
     ],
     expected: { outcome: 'ignored' },
+  },
+
+  // --- Node's header-count cap (server.maxHeadersCount) -------------------
+  {
+    name: "a trusted proxy's X-Forwarded-For appended after 1,100 junk lines is refused with 431, not replaced by the client's forged line",
+    source: 'issue 14 item 2; HAProxy option forwardfor and Caddy append their lines last',
+    options: XFF_ONLY,
+    peer: PROXY,
+    headers: withHost(
+      ['X-Forwarded-For', FORGED],
+      ...junkLines(1100),
+      ['X-Forwarded-For', CLIENT],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'too-many-headers' },
+  },
+  {
+    name: 'a trusted proxy at exactly the header-line cap is refused: lines past it may be lost without a trace',
+    source: 'issue 14 item 2',
+    options: X_FORWARDED,
+    peer: PROXY,
+    headers: withHost(
+      ...junkLines(NODE_MAX_HEADER_LINES - 3),
+      ['X-Forwarded-Proto', 'https'],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'too-many-headers' },
+  },
+  {
+    name: 'a trusted proxy one line under the header-line cap is read as usual',
+    options: X_FORWARDED,
+    peer: PROXY,
+    headers: withHost(
+      ...junkLines(NODE_MAX_HEADER_LINES - 4),
+      ['X-Forwarded-Proto', 'https'],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'used', view: { scheme: 'https' } },
+  },
+  {
+    name: 'a trusted proxy over the cap with Forwarded is refused too',
+    source: 'issue 14 item 2',
+    options: FORWARDED,
+    peer: PROXY,
+    headers: withHost(
+      ['Forwarded', `for=${FORGED};proto=https`],
+      ...junkLines(1100),
+      ['Forwarded', `for=${CLIENT}`],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'too-many-headers' },
+  },
+  {
+    name: 'forged proxy headers past the first 1,000 lines from an untrusted peer are removed from rawHeaders too',
+    source: 'issue 14 item 2 (guarantee 4: headers never saw them, so they were never removed)',
+    options: X_FORWARDED,
+    peer: STRANGER,
+    headers: withHost(
+      ...junkLines(NODE_MAX_HEADER_LINES + 2),
+      ['X-Forwarded-For', FORGED],
+      ['Forwarded', `for=${FORGED}`],
+      ['X-Forwarded-Host', 'evil.example'],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'ignored' },
+  },
+  {
+    name: 'forged proxy headers on both sides of the cap from an untrusted peer are all removed',
+    source: 'issue 14 item 2',
+    options: X_FORWARDED,
+    peer: STRANGER,
+    headers: withHost(
+      ['X-Forwarded-For', FORGED],
+      ...junkLines(NODE_MAX_HEADER_LINES),
+      ['X-Forwarded-For', FORGED],
+      ['Connection', 'close'],
+    ),
+    expected: { outcome: 'ignored' },
+  },
+  {
+    name: 'untrusted X-Forwarded-* from a trusted Forwarded proxy are removed and headersDistinct still reads',
+    source: 'issue 14 item 3 (headersDistinct read past the shortened rawHeaders: a TypeError)',
+    options: FORWARDED,
+    peer: PROXY,
+    headers: withHost(
+      ['X-Forwarded-For', FORGED],
+      ['Forwarded', `for=${CLIENT};host=app.example;proto=https`],
+      ['X-Forwarded-Proto', 'http'],
+    ),
+    expected: {
+      outcome: 'used',
+      view: { clientAddress: CLIENT, scheme: 'https', host: 'app.example' },
+      headers: { host: 'app.example', 'x-forwarded-for': undefined },
+    },
   },
 ];

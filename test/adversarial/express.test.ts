@@ -26,7 +26,7 @@ const expressServer: ServerFactory = (options, maxHeaderSize) => {
           hostname: req.hostname,
           port: req.forwarded?.port,
         },
-        req.headers,
+        req,
       ),
     );
   });

@@ -39,7 +39,7 @@ const fastifyServer: ServerFactory = async (caseOptions, maxHeaderSize) => {
           hostname: request.hostname,
           port: request.forwarded.port,
         },
-        request.headers,
+        request.raw,
       ),
     );
   });

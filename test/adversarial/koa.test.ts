@@ -34,7 +34,7 @@ const koaServer: ServerFactory = (options, maxHeaderSize) => {
         hostname: ctx.hostname,
         port: ctx.state.forwarded?.port,
       },
-      ctx.headers,
+      ctx.req,
     );
   });
   const handle = app.callback();

@@ -6,14 +6,18 @@
  * 400, oversized headers refused with 431).
  */
 import { createServer } from 'node:http';
+import { connect as http2Connect, createServer as createHttp2Server } from 'node:http2';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import { applyHeaderChanges, compileOptions, requestInput, resolve } from '@waitress-proxy/core';
 import {
   BACKEND_HOST,
   CLIENT,
   CORPUS,
   FORGED,
   NODE_MAX_HEADER_SIZE,
+  PROXY,
   STRANGER,
   xffOfHeaderSize,
 } from './corpus.js';
@@ -25,21 +29,15 @@ const plainNode: ServerFactory = (options, maxHeaderSize) => {
   return createServer(
     maxHeaderSize === undefined ? {} : { maxHeaderSize },
     (req: IncomingMessage, res: ServerResponse) => {
-      const result = resolve(compiled, {
-        peerAddress: req.socket.remoteAddress,
-        peerPort: req.socket.remotePort,
-        localPort: req.socket.localPort,
-        encrypted: 'encrypted' in req.socket,
-        headers: req.headers,
-        url: req.url ?? '/',
-      });
+      // As the README's quick start does it.
+      const result = resolve(compiled, requestInput(req));
+      applyHeaderChanges(req, result.headerChanges);
       if (!result.ok) {
         res.writeHead(result.error.statusCode).end(result.error.message);
         return;
       }
-      applyHeaderChanges(req, result.headerChanges);
       res.setHeader('content-type', 'application/json');
-      res.end(observationBody({ ...result.view }, req.headers));
+      res.end(observationBody({ ...result.view }, req));
     },
   );
 };
@@ -125,6 +123,63 @@ describe("Node's HTTP parser, before any middleware", () => {
       expect(reached).toHaveLength(1);
     } finally {
       await close(server, endpoint);
+    }
+  });
+});
+
+describe('HTTP/2 through the core', () => {
+  it('a forwarded host sets :authority, Host and the request authority alike', async () => {
+    const compiled = compileOptions({
+      trustedProxy: PROXY,
+      trustedProxyHeaders: ['x-forwarded-host'],
+      logger: { warn: () => undefined },
+    });
+    const server = createHttp2Server((req, res) => {
+      applyHeaderChanges(req, resolve(compiled, requestInput(req)).headerChanges);
+      const raw: string[] = [];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]?.toLowerCase();
+        if (name === 'host' || name === ':authority') raw.push(`${name}=${req.rawHeaders[i + 1]}`);
+      }
+      res.end(
+        JSON.stringify({
+          host: req.headers.host,
+          authority: req.headers[':authority'],
+          requestAuthority: req.authority,
+          raw,
+        }),
+      );
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const session = http2Connect(`http://127.0.0.1:${port}`, {
+      // From the trusted proxy's loopback address.
+      createConnection: () => connect({ host: '127.0.0.1', port, localAddress: PROXY }),
+    });
+    try {
+      const body = await new Promise<string>((done, fail) => {
+        const stream = session.request({ ':path': '/', 'x-forwarded-host': 'app.example' });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => {
+          done(text);
+        });
+        stream.on('error', fail);
+      });
+      expect(JSON.parse(body)).toEqual({
+        host: 'app.example',
+        authority: 'app.example',
+        requestAuthority: 'app.example',
+        raw: [':authority=app.example', 'host=app.example'],
+      });
+    } finally {
+      session.close();
+      await new Promise<void>((done) =>
+        server.close(() => {
+          done();
+        }),
+      );
     }
   });
 });

@@ -16,6 +16,10 @@ export interface Observation {
   readonly view?: Readonly<Partial<Record<keyof ExpectedView, unknown>>>;
   /** The request headers the app saw, lower-case names (joined as Node joins them). */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /** `req.rawHeaders` as the app saw it. */
+  readonly rawHeaders?: readonly string[];
+  /** `req.headersDistinct` as the app saw it. */
+  readonly headersDistinct?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The port the app listens on, for the fields of the direct view. */
@@ -57,6 +61,9 @@ export function expectObservation(
     case 'refused-by-node':
       expect(seen.status).toBe(expected.status);
       return;
+    case 'too-many-headers':
+      expect(seen.status).toBe(431);
+      return;
     case 'malformed':
       expect({ status: seen.status, body: seen.body }).toEqual({
         status: 400,
@@ -65,6 +72,7 @@ export function expectObservation(
       return;
     case 'used':
       expect(seen.status).toBe(200);
+      expectNodeViewsAgree(seen);
       expectView(seen.view, expected.view);
       for (const [name, value] of Object.entries(expected.headers ?? {})) {
         expect([name, seen.headers?.[name]]).toEqual([name, value]);
@@ -72,6 +80,7 @@ export function expectObservation(
       return;
     case 'ignored': {
       expect(seen.status).toBe(200);
+      expectNodeViewsAgree(seen);
       const sent = nodeHeaders(c.headers);
       expectView(seen.view, {
         clientAddress: directClientAddress(c),
@@ -85,6 +94,32 @@ export function expectObservation(
         expect([name, seen.headers?.[name]]).toEqual([name, value]);
       }
       return;
+    }
+  }
+}
+
+/**
+ * Node's views of the headers tell one story after the middleware: for every
+ * proxy header and Host, `rawHeaders` has lines (anywhere, even past Node's
+ * header-count cap) exactly when `headers` has the header, with the same
+ * value, and `headersDistinct` (built lazily from `rawHeaders` and Node's
+ * private line count) agrees with both.
+ */
+function expectNodeViewsAgree(seen: Observation): void {
+  const { headers, rawHeaders, headersDistinct } = seen;
+  if (headers === undefined || rawHeaders === undefined) return;
+  for (const name of [...PROXY_HEADERS, 'host']) {
+    const lines: string[] = [];
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]?.toLowerCase() === name) lines.push(rawHeaders[i + 1] ?? '');
+    }
+    const value = headers[name];
+    const joined = name === 'host' ? lines[0] : lines.length === 0 ? undefined : lines.join(', ');
+    expect([name, 'rawHeaders', joined]).toEqual([name, 'rawHeaders', value]);
+    if (headersDistinct !== undefined) {
+      const distinct = headersDistinct[name];
+      const distinctValue = name === 'host' ? distinct?.[0] : distinct?.join(', ');
+      expect([name, 'headersDistinct', distinctValue]).toEqual([name, 'headersDistinct', value]);
     }
   }
 }

@@ -125,30 +125,49 @@ export type ServerFactory = (
   maxHeaderSize: number | undefined,
 ) => Server | Promise<Server>;
 
+/** Node's three views of the request headers, as the app reads them. */
+export interface NodeHeaderViews {
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly rawHeaders: readonly string[];
+  /** Node builds it lazily from `rawHeaders` on first read (Node 18.3+). */
+  readonly headersDistinct: Readonly<Record<string, readonly string[] | undefined>>;
+}
+
 /**
- * The body an app answers with: the view fields it can read and the headers.
- * A field that is undefined is sent as null, so "no client port" is checked
- * too rather than lost in JSON.
+ * The body an app answers with: the view fields it can read and Node's
+ * views of the headers (`headersDistinct` read here, after the middleware,
+ * as an app would). A field that is undefined is sent as null, so "no client
+ * port" is checked too rather than lost in JSON.
  */
 export function observationBody(
   view: Readonly<Record<string, unknown>>,
-  headers: Readonly<Record<string, unknown>>,
+  request: NodeHeaderViews,
 ): string {
-  return JSON.stringify({ view, headers }, (_key, value: unknown) =>
+  const { headers, rawHeaders, headersDistinct } = request;
+  return JSON.stringify({ view, headers, rawHeaders, headersDistinct }, (_key, value: unknown) =>
     value === undefined ? null : value,
   );
 }
 
-function parseObservation(body: string): Pick<Observation, 'view' | 'headers'> {
+function parseObservation(
+  body: string,
+): Pick<Observation, 'view' | 'headers' | 'rawHeaders' | 'headersDistinct'> {
   const parsed = JSON.parse(body) as {
     view: Record<string, unknown>;
     headers: Record<string, string | string[]>;
+    rawHeaders: string[];
+    headersDistinct: Record<string, string[]>;
   };
   const view: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(parsed.view)) {
     view[field] = value === null ? undefined : value;
   }
-  return { view, headers: parsed.headers };
+  return {
+    view,
+    headers: parsed.headers,
+    rawHeaders: parsed.rawHeaders,
+    headersDistinct: parsed.headersDistinct,
+  };
 }
 
 /** Plays one case against the server `factory` builds, and checks the outcome. */

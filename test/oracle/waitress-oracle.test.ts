@@ -14,7 +14,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import {
+  applyHeaderChanges,
+  compileOptions,
+  MalformedProxyHeaderError,
+  resolve,
+} from '@waitress-proxy/core';
 import { generateCases } from './cases.js';
 import { ALLOWED, FIELDS, explain, fieldsOf } from './differences.js';
 import type { CoreResult, DifferenceId, OracleCase, WaitressResult } from './differences.js';
@@ -78,6 +83,7 @@ function runCore(c: OracleCase): CoreResult {
     url: '/',
   });
   if (!result.ok) {
+    if (!(result.error instanceof MalformedProxyHeaderError)) throw result.error;
     const { header, reason, value } = result.error;
     return { status: 400, malformed: { header, reason, value } };
   }

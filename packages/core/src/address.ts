@@ -92,6 +92,18 @@ const MAPPED_PREFIX = '::ffff:';
  * `0:0:0:0:0:ffff:10.0.0.5`, `::ffff:a00:5`); those are unwrapped too, so an
  * app comparing the client to an IPv4 list is not bypassed by the spelling.
  */
+/**
+ * The peer's address as the engine compares it: a zone dropped (Node reports
+ * a link-local IPv6 peer as `fe80::1%eth0`; the zone names the local
+ * interface, not the peer, RFC 4007 section 11), then IPv4-mapped IPv6
+ * unwrapped. Only the peer, from the kernel: a zone in a forwarded address
+ * stays refused (D3).
+ */
+export function peerAddressOf(address: string): string {
+  const zone = address.indexOf('%');
+  return unmapIPv4(zone === -1 ? address : address.slice(0, zone));
+}
+
 export function unmapIPv4(address: string): string {
   if (address.length > MAPPED_PREFIX.length && address.startsWith(MAPPED_PREFIX)) {
     const rest = address.slice(MAPPED_PREFIX.length);

@@ -7,7 +7,9 @@
 
 /** Stable codes, so callers can branch without parsing messages. */
 export type WaitressProxyErrorCode =
-  'WAITRESS_PROXY_INVALID_OPTION' | 'WAITRESS_PROXY_MALFORMED_HEADER';
+  | 'WAITRESS_PROXY_INVALID_OPTION'
+  | 'WAITRESS_PROXY_MALFORMED_HEADER'
+  | 'WAITRESS_PROXY_TOO_MANY_HEADERS';
 
 /**
  * Thrown by `compileOptions` when an option cannot work. The message names the
@@ -54,3 +56,29 @@ export class MalformedProxyHeaderError extends Error {
     this.value = value;
   }
 }
+
+/**
+ * A request from a trusted proxy with so many header lines that Node dropped
+ * some (it keeps at most `server.maxHeadersCount`, 1,000 by default, and
+ * drops the rest without a word). The proxy appends its own lines after the
+ * client's, so the dropped ones may be exactly the proxy's, and a line the
+ * client forged earlier would pass for them: nothing is read, and the request
+ * is refused with 431 (RFC 6585 section 5, Request Header Fields Too Large).
+ *
+ * `status`, `statusCode` and `expose` follow the http-errors convention, as
+ * on `MalformedProxyHeaderError`.
+ */
+export class TooManyHeadersError extends Error {
+  readonly code = 'WAITRESS_PROXY_TOO_MANY_HEADERS' satisfies WaitressProxyErrorCode;
+  readonly status = 431;
+  readonly statusCode = 431;
+  readonly expose = true;
+
+  constructor() {
+    super("Too many header lines: proxy headers past the server's limit would be lost.");
+    this.name = 'TooManyHeadersError';
+  }
+}
+
+/** Why `resolve` refused a request; both carry `statusCode` for the framework. */
+export type ProxyRequestError = MalformedProxyHeaderError | TooManyHeadersError;

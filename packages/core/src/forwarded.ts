@@ -26,6 +26,10 @@ export interface ForwardedElement {
   readonly host: string;
   /** `proto=`: the scheme that proxy received (lower case), or `''`. */
   readonly proto: string;
+  /** The first parameter name the element has that RFC 7239 does not define, if any. */
+  readonly unknownToken: string | undefined;
+  /** How many such parameters the element has. */
+  readonly unknownTokens: number;
 }
 
 /** The trusted part of `Forwarded`. */
@@ -51,24 +55,38 @@ export function readForwarded(
 ): ForwardedWindow | MalformedProxyHeaderError {
   const reader = new ListReader(value);
   const elements: ForwardedElement[] = [];
+  let unknownToken: string | undefined;
+  let unknownTokens = 0;
   for (let read = 0; read < count && reader.previous(); read++) {
-    const element = parseElement(reader.text, value, logger);
+    const element = parseElement(reader.text, value);
     if (element instanceof MalformedProxyHeaderError) return element;
     elements.push(element);
+    if (element.unknownTokens > 0) {
+      unknownToken ??= element.unknownToken;
+      unknownTokens += element.unknownTokens;
+    }
     if (hopTrust !== undefined && (element.for === undefined || !hopTrust(element.for.address))) {
       break;
     }
   }
+  // One line per request however many unknown parameters the window holds:
+  // a header of 16 KiB can carry thousands.
+  if (unknownToken !== undefined) logger.warn(unknownTokensWarning(unknownToken, unknownTokens));
   if (elements.length > 1) elements.reverse();
   return { elements, start: reader.start };
 }
 
-function parseElement(
-  text: string,
-  header: string,
-  logger: ProxyLogger,
-): ForwardedElement | MalformedProxyHeaderError {
+/** waitress's "Unknown Forwarded token" line, bounded in length and count. */
+function unknownTokensWarning(first: string, count: number): string {
+  const token = first.length > 64 ? `${first.slice(0, 64)}...` : first;
+  const more = count > 1 ? ` (and ${count - 1} more unknown parameters, all ignored)` : '';
+  return `waitress-proxy: Unknown Forwarded token: ${token}${more}`;
+}
+
+function parseElement(text: string, header: string): ForwardedElement | MalformedProxyHeaderError {
   let forNode: ForwardedNode | undefined;
+  let unknownToken: string | undefined;
+  let unknownTokens = 0;
   let host: string | undefined;
   let proto: string | undefined;
   let by: string | undefined;
@@ -113,10 +131,11 @@ function parseElement(
         by = parameter;
         break;
       default:
-        logger.warn(`waitress-proxy: Unknown Forwarded token: ${token}`);
+        unknownToken ??= token;
+        unknownTokens++;
     }
   }
-  return { for: forNode, host: host ?? '', proto: proto ?? '' };
+  return { for: forNode, host: host ?? '', proto: proto ?? '', unknownToken, unknownTokens };
 }
 
 function repeated(token: string, header: string): MalformedProxyHeaderError {

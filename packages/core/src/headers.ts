@@ -15,7 +15,13 @@ export interface MutableHeaders {
 /**
  * Sets or removes each changed header. In `rawHeaders` a set header keeps the
  * place of its first line, its other lines are dropped, and a header that was
- * not there is appended; a removed header loses every line, whatever its case.
+ * not there is appended; a removed header loses every line, whatever its case,
+ * including lines past Node's header-count cap that `headers` never had.
+ *
+ * On a Node `IncomingMessage`, its lazily built views stay consistent:
+ * `headersDistinct` is built from `rawHeaders` and a private line count, so
+ * the count follows the lines removed and appended, and a view built before
+ * the change is dropped to be built again.
  */
 export function applyHeaderChanges(
   message: MutableHeaders,
@@ -23,6 +29,12 @@ export function applyHeaderChanges(
 ): void {
   if (changes.length === 0) return;
   const { headers, rawHeaders } = message;
+  const slots = nodeSlotsOf(message);
+  const length = rawHeaders.length;
+  // Node's count of the lines its views read; past it (a request over the
+  // cap) rawHeaders may hold lines that `headers` does not.
+  const counted = slots === undefined ? length : Math.min(slots.countOf(message), length);
+  let keptCounted = -1;
   for (const change of changes) {
     // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a header by name is the point
     if (change.value === undefined) delete headers[change.name];
@@ -34,7 +46,8 @@ export function applyHeaderChanges(
   // is set only when lines went: most requests only replace a value in place.
   let written = 0; // bit i: change i's value is in rawHeaders already
   let out = 0;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+  for (let i = 0; i + 1 < length; i += 2) {
+    if (i === counted) keptCounted = out;
     const name = rawHeaders[i] ?? '';
     const index = changeIndex(changes, name);
     if (index === -1) {
@@ -59,6 +72,63 @@ export function applyHeaderChanges(
       rawHeaders.push(canonicalName(change.name), change.value);
     }
   }
+  // Appended lines count only when every line did: an over-the-cap request
+  // is only ever stripped, never given new lines.
+  slots?.update(message, keptCounted === -1 ? rawHeaders.length : keptCounted);
+}
+
+/** Node's private slots on `IncomingMessage` that `headersDistinct` reads. */
+interface NodeSlots {
+  countOf(message: object): number;
+  update(message: object, count: number): void;
+}
+
+/**
+ * Node keeps them under module-private symbols (lib/_http_incoming.js:
+ * `kHeadersCount`, `kHeadersDistinct`), found once by their descriptions,
+ * the count on a request (it is set in the constructor), the distinct view
+ * by running its getter on a bare object of the same prototype. Anything
+ * else (HTTP/2's compatibility request, a plain object) has neither.
+ */
+let nodeSlots: NodeSlots | undefined;
+const withoutSlots = new WeakSet();
+
+function nodeSlotsOf(message: object): NodeSlots | undefined {
+  if (nodeSlots !== undefined) return nodeSlots.countOf(message) >= 0 ? nodeSlots : undefined;
+  const proto = Object.getPrototypeOf(message) as object | null;
+  if (proto === null || withoutSlots.has(proto)) return undefined;
+  const found = findNodeSlots(message, proto);
+  if (found === undefined) withoutSlots.add(proto);
+  else nodeSlots = found;
+  return found;
+}
+
+function findNodeSlots(message: object, proto: object): NodeSlots | undefined {
+  const count = ownSymbol(message, 'kHeadersCount');
+  if (count === undefined) return undefined;
+  let distinct: symbol | undefined;
+  try {
+    const probe = Object.create(proto) as object;
+    Reflect.get(proto, 'headersDistinct', probe);
+    distinct = ownSymbol(probe, 'kHeadersDistinct');
+  } catch {
+    // A Node without the getter: nothing to keep in step.
+  }
+  return {
+    countOf(target) {
+      const value = (target as Record<symbol, unknown>)[count];
+      return typeof value === 'number' ? value : -1;
+    },
+    update(target, lines) {
+      const fields = target as Record<symbol, unknown>;
+      fields[count] = lines;
+      if (distinct !== undefined && fields[distinct] != null) fields[distinct] = null;
+    },
+  };
+}
+
+function ownSymbol(object: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === description);
 }
 
 /** The index of the last change to the header `name` (any case), or -1. */

@@ -12,10 +12,24 @@ export interface IncomingRequest {
     readonly localPort?: number | undefined;
     /** Set on TLS sockets (`tls.TLSSocket`). */
     readonly encrypted?: boolean | undefined;
+    /** The server that accepted the connection (Node's `net` sets it): its `maxHeadersCount`. */
+    readonly server?: { readonly maxHeadersCount?: number | null | undefined } | null | undefined;
   };
   readonly headers: RequestHeaders;
   readonly url?: string | undefined;
+  /** The header lines as received, name, value, name, value... */
+  readonly rawHeaders?: readonly string[] | undefined;
+  /** 1 for HTTP/1.x, 2 for the `http2` compatibility API. */
+  readonly httpVersionMajor?: number | undefined;
 }
+
+/**
+ * Node's cap when `server.maxHeadersCount` is not a number: its parser keeps
+ * 2,000 entries of the flat name/value list (`MAX_HEADER_PAIRS` in
+ * lib/_http_common.js), that is 1,000 header lines, whatever the docs' "2000"
+ * suggests. A number N sets the cap to N lines; 0 (or less) lifts it.
+ */
+const NODE_DEFAULT_RAW_ENTRIES = 2000;
 
 /**
  * The `resolve` input for a Node request. `url` defaults to `req.url`; pass
@@ -31,5 +45,23 @@ export function requestInput(req: IncomingRequest, url: string = req.url ?? '/')
     encrypted: socket.encrypted === true,
     headers: req.headers,
     url,
+    headersTruncated: headersTruncated(req),
   };
+}
+
+/**
+ * Whether Node may have dropped header lines: it keeps the first
+ * `maxHeadersCount` and drops the rest silently, from `headers` and (past a
+ * flush boundary) from `rawHeaders` too, so a request that reached the cap is
+ * taken as cut. HTTP/2 has no such silent cut: nghttp2 resets a stream over
+ * `maxHeaderListPairs` before any handler runs.
+ */
+function headersTruncated(req: IncomingRequest): boolean {
+  const raw = req.rawHeaders;
+  if (raw === undefined || req.httpVersionMajor === 2) return false;
+  const configured = req.socket.server?.maxHeadersCount;
+  // Node's own arithmetic (lib/_http_server.js): the parser's limit is the
+  // count shifted left by one, and no limit when that is not positive.
+  const limit = typeof configured === 'number' ? configured << 1 : NODE_DEFAULT_RAW_ENTRIES;
+  return limit > 0 && raw.length >= limit;
 }

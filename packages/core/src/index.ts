@@ -24,5 +24,9 @@ export { applyHeaderChanges } from './headers.js';
 export { requestInput } from './incoming.js';
 export type { IncomingRequest } from './incoming.js';
 export type { MutableHeaders } from './headers.js';
-export { MalformedProxyHeaderError, WaitressProxyConfigError } from './errors.js';
-export type { WaitressProxyErrorCode } from './errors.js';
+export {
+  MalformedProxyHeaderError,
+  TooManyHeadersError,
+  WaitressProxyConfigError,
+} from './errors.js';
+export type { ProxyRequestError, WaitressProxyErrorCode } from './errors.js';

@@ -2,7 +2,8 @@ import { compileOptions, PROXY_HEADER_NAMES } from './options.js';
 import { requestInput } from './incoming.js';
 import { resolve, routeUrl } from './resolve.js';
 import type { RequestInput } from './resolve.js';
-import { expectOutcome, runRequest } from './test-support.js';
+import { TooManyHeadersError } from './errors.js';
+import { expectOutcome, RecordingLogger, runRequest } from './test-support.js';
 import type { Row } from './test-support.js';
 
 const XFF = ['x-forwarded-for'];
@@ -690,8 +691,125 @@ describe('resolve', () => {
     );
     expect(outcome.warnings).toEqual([
       'waitress-proxy: Malformed proxy header "X-Forwarded-Proto" from "10.0.0.5": ' +
-        'unsupported proto value value: "gopher"',
+        'not "http" or "https"; value: "gopher"',
     ]);
+  });
+
+  it('warns once per request however many unknown Forwarded parameters it carries', () => {
+    const unknown = Array.from({ length: 1900 }, (_, i) => `x${i}=1`).join(';');
+    const outcome = runRequest(
+      { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'forwarded', trustedProxyCount: 2 },
+      {
+        peer: '10.0.0.5',
+        headers: { Forwarded: `for=192.0.2.1;secret=1, for=192.0.2.2;${unknown}` },
+      },
+    );
+    expect(outcome.warnings).toEqual([
+      'waitress-proxy: Unknown Forwarded token: x0 (and 1900 more unknown parameters, all ignored)',
+    ]);
+  });
+
+  it('cuts a long unknown Forwarded parameter name in the warning', () => {
+    const outcome = runRequest(
+      { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'forwarded' },
+      { peer: '10.0.0.5', headers: { Forwarded: `for=192.0.2.1;${'y'.repeat(5000)}=1` } },
+    );
+    expect(outcome.warnings).toEqual([
+      `waitress-proxy: Unknown Forwarded token: ${'y'.repeat(64)}...`,
+    ]);
+  });
+
+  it.each([
+    ['fe80::1%eth0', 'fe80::1'],
+    ['fe80::1%lo', 'linklocal'],
+    ['FE80::A%25', 'fe80::a'],
+  ])('trusts a link-local peer %s reported with its zone (trustedProxy %s)', (peer, trusted) => {
+    const outcome = runRequest(
+      { trustedProxy: trusted, trustedProxyHeaders: ['x-forwarded-for'] },
+      { peer, headers: { 'X-Forwarded-For': '192.0.2.1' } },
+    );
+    expect('view' in outcome && outcome.view).toMatchObject({
+      clientAddress: '192.0.2.1',
+      peerAddress: peer.slice(0, peer.indexOf('%')),
+      peerTrusted: true,
+    });
+  });
+
+  it('still refuses a zone inside a forwarded address (D3)', () => {
+    const outcome = runRequest(
+      { trustedProxy: 'linklocal', trustedProxyHeaders: ['x-forwarded-for'] },
+      { peer: 'fe80::1%eth0', headers: { 'X-Forwarded-For': 'fe80::2%eth0' } },
+    );
+    expect(outcome).toMatchObject({ malformed: 'X-Forwarded-For' });
+  });
+
+  it('sets :authority with Host when a trusted proxy forwards the host over HTTP/2', () => {
+    const result = resolve(
+      compileOptions({ trustedProxy: '10.0.0.5', trustedProxyHeaders: ['x-forwarded-host'] }),
+      {
+        peerAddress: '10.0.0.5',
+        peerPort: 4000,
+        localPort: 8443,
+        encrypted: true,
+        headers: { ':authority': 'internal:8443', 'x-forwarded-host': 'app.example' },
+        url: '/',
+      },
+    );
+    expect(result.headerChanges).toEqual([
+      { name: 'host', value: 'app.example' },
+      { name: ':authority', value: 'app.example' },
+    ]);
+  });
+
+  it('refuses a trusted proxy over the header-line cap with 431 before reading any header', () => {
+    const logger = new RecordingLogger();
+    const result = resolve(
+      compileOptions({
+        trustedProxy: '10.0.0.5',
+        trustedProxyHeaders: ['x-forwarded-for'],
+        logger,
+      }),
+      {
+        peerAddress: '10.0.0.5',
+        peerPort: 4000,
+        localPort: 8080,
+        encrypted: false,
+        // Malformed too: it must not be read, so the error is the cap's.
+        headers: { host: 'app', 'x-forwarded-for': 'not an address' },
+        url: '/',
+        headersTruncated: true,
+      },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toBeInstanceOf(TooManyHeadersError);
+    expect(result.error).toMatchObject({ statusCode: 431, status: 431, expose: true });
+    expect(result.view).toMatchObject({ clientAddress: '10.0.0.5', host: 'app' });
+    // Every proxy header name, present in `headers` or not: lines past the cap may hold one.
+    expect(result.headerChanges).toEqual(
+      PROXY_HEADER_NAMES.map((name) => ({ name, value: undefined })),
+    );
+    expect(logger.messages).toEqual([
+      'waitress-proxy: Refused a request from trusted proxy "10.0.0.5" with more header lines ' +
+        "than the server keeps (Node's server.maxHeadersCount): its proxy headers may have " +
+        'been dropped.',
+    ]);
+  });
+
+  it('removes every proxy header name from an untrusted peer over the header-line cap', () => {
+    const result = resolve(compileOptions({ trustedProxy: '10.0.0.5' }), {
+      peerAddress: '10.0.0.9',
+      peerPort: 4000,
+      localPort: 8080,
+      encrypted: false,
+      headers: { host: 'app' },
+      url: '/',
+      headersTruncated: true,
+    });
+    expect(result).toMatchObject({ ok: true, view: { clientAddress: '10.0.0.9' } });
+    expect(result.headerChanges).toEqual(
+      PROXY_HEADER_NAMES.map((name) => ({ name, value: undefined })),
+    );
   });
 
   it('gives a malformed request the direct view and removes every proxy header', () => {
@@ -718,7 +836,7 @@ describe('resolve', () => {
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.header).toBe('X-Forwarded-Host');
+    expect(result.error).toMatchObject({ header: 'X-Forwarded-Host', statusCode: 400 });
     expect(result.view).toEqual({
       clientAddress: '10.0.0.5',
       clientPort: 4000,
@@ -782,6 +900,7 @@ describe('resolve', () => {
       encrypted: true,
       headers,
       url: '/a',
+      headersTruncated: false,
     });
     expect(requestInput({ socket: {}, headers }, '/as-received')).toMatchObject({
       peerAddress: undefined,
@@ -790,6 +909,28 @@ describe('resolve', () => {
     });
     expect(requestInput({ socket: {}, headers }).url).toBe('/');
   });
+
+  // Node's arithmetic: maxHeadersCount unset keeps 2,000 rawHeaders entries
+  // (1,000 lines); a number N keeps N lines; 0 keeps all.
+  it.each([
+    ['unset', undefined, 1, 999, false],
+    ['unset', undefined, 1, 1000, true],
+    ['null (Node 20 default)', null, 1, 1000, true],
+    ['10', 10, 1, 9, false],
+    ['10', 10, 1, 10, true],
+    ['2000', 2000, 1, 1000, false],
+    ['0 (no cap)', 0, 1, 5000, false],
+    ['unset, HTTP/2 (nghttp2 resets instead)', undefined, 2, 5000, false],
+  ] as const)(
+    'requestInput: maxHeadersCount %s, HTTP/%d, %d lines: truncated %s',
+    (_name, maxHeadersCount, httpVersionMajor, lines, truncated) => {
+      const rawHeaders = Array.from({ length: lines * 2 }, () => 'x');
+      const socket = { server: { maxHeadersCount } };
+      expect(
+        requestInput({ socket, headers: {}, rawHeaders, httpVersionMajor }).headersTruncated,
+      ).toBe(truncated);
+    },
+  );
 
   it.each(PROXY_HEADER_NAMES)('removes %s, alone, as untrusted, and nothing else', (name) => {
     const input: RequestInput = {
@@ -818,8 +959,42 @@ describe('resolve', () => {
       { headers: { 'X-Forwarded-For': '1.2.3.4', 'X-Forwarded-Host': 'x' } },
     );
     expect(outcome.warnings).toEqual([
-      'waitress-proxy: Removed untrusted headers (X-Forwarded-For, X-Forwarded-Host). ' +
-        'Remove them at the proxy instead.',
+      'waitress-proxy: Removed untrusted headers (X-Forwarded-For, X-Forwarded-Host) from ' +
+        '"127.0.0.1", which is not a trusted proxy. If it is your proxy, add "127.0.0.1" to ' +
+        'trustedProxy; otherwise a client sent them, and the proxy in front should remove them.',
+    ]);
+  });
+
+  it('names a Unix-socket peer as localhost, the trustedProxy entry that matches it', () => {
+    const outcome = runRequest(
+      {
+        trustedProxy: '127.0.0.1',
+        trustedProxyHeaders: ['x-forwarded-for'],
+        logUntrustedProxyHeaders: true,
+      },
+      { peer: null, headers: { 'X-Forwarded-For': '1.2.3.4' } },
+    );
+    expect(outcome.warnings).toEqual([
+      expect.stringContaining(
+        'from "localhost", which is not a trusted proxy. If it is your ' +
+          'proxy, add "localhost" to trustedProxy',
+      ) as unknown,
+    ]);
+  });
+
+  it('tells a trusted proxy that sent headers it is not trusted for to list them', () => {
+    const outcome = runRequest(
+      {
+        trustedProxy: '10.0.0.5',
+        trustedProxyHeaders: ['x-forwarded-for'],
+        logUntrustedProxyHeaders: true,
+      },
+      { peer: '10.0.0.5', headers: { 'X-Forwarded-For': '1.2.3.4', 'X-Forwarded-Port': '1' } },
+    );
+    expect(outcome.warnings).toEqual([
+      'waitress-proxy: Removed untrusted headers (X-Forwarded-Port) from trusted proxy ' +
+        '"10.0.0.5": they are not in trustedProxyHeaders. If the proxy sets them, add them to ' +
+        'trustedProxyHeaders; otherwise remove them at the proxy.',
     ]);
   });
 

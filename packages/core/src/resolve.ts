@@ -11,8 +11,9 @@
  * client. Every proxy header that was not used is removed, so no code
  * downstream can be fooled by it.
  */
-import { portNumber, unmapIPv4 } from './address.js';
-import { MalformedProxyHeaderError } from './errors.js';
+import { peerAddressOf, portNumber } from './address.js';
+import { MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
+import type { ProxyRequestError } from './errors.js';
 import { readForwarded } from './forwarded.js';
 import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
 import { windowOf } from './list.js';
@@ -42,6 +43,14 @@ export interface RequestInput {
   readonly headers: RequestHeaders;
   /** `req.url`: the path and query as received. */
   readonly url: string;
+  /**
+   * Whether Node may have dropped header lines past `server.maxHeadersCount`
+   * (`requestInput` works it out). Then a trusted peer's request is refused
+   * with 431, since the proxy's own lines come last and may be the lost
+   * ones, and every proxy header name is removed from `rawHeaders`, where
+   * lines beyond those in `headers` may remain. Default: false.
+   */
+  readonly headersTruncated?: boolean | undefined;
 }
 
 /**
@@ -88,7 +97,10 @@ export interface ProxyView {
   readonly path: string;
   /** The addresses of the trusted window, client first; empty when no header gave any. */
   readonly ips: readonly string[];
-  /** The direct peer's address (IPv4-mapped unwrapped; `localhost` for a Unix socket). */
+  /**
+   * The direct peer's address (IPv4-mapped unwrapped, an IPv6 zone such as
+   * `%eth0` dropped; `localhost` for a Unix socket).
+   */
   readonly peerAddress: string;
   /** Whether the peer matched `trustedProxy`. */
   readonly peerTrusted: boolean;
@@ -117,7 +129,11 @@ export type Resolution =
     }
   | {
       readonly ok: false;
-      readonly error: MalformedProxyHeaderError;
+      /**
+       * A malformed header from a trusted proxy (400), or a trusted proxy's
+       * request with more header lines than the server keeps (431).
+       */
+      readonly error: ProxyRequestError;
       /** The direct connection's view. */
       readonly view: ProxyView;
       /** Every proxy header removed (when `clearUntrustedProxyHeaders` is on). */
@@ -153,37 +169,54 @@ export function resolve(
   logger: ProxyLogger = options.logger,
 ): Resolution {
   const peerAddress =
-    input.peerAddress === undefined ? UNIX_SOCKET_PEER : unmapIPv4(input.peerAddress);
+    input.peerAddress === undefined ? UNIX_SOCKET_PEER : peerAddressOf(input.peerAddress);
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
   const headers = input.headers;
+  const truncated = input.headersTruncated === true;
   const view = directView(options, input, peerAddress, peerTrusted);
   const plan = planOf(options);
 
   let changes: HeaderChange[] | undefined;
   if (peerTrusted) {
-    const result = applyTrustedHeaders(options, plan, headers, view, logger);
-    if (result instanceof MalformedProxyHeaderError) {
+    let error: ProxyRequestError | undefined;
+    if (truncated) {
+      // Before reading anything: the proxy's own lines come last, so they
+      // may be the dropped ones, and a forged earlier line would pass for them.
+      error = new TooManyHeadersError();
       logger.warn(
-        `waitress-proxy: Malformed proxy header "${result.header}" from "${peerAddress}": ` +
-          `${result.reason} value: ${JSON.stringify(truncate(result.value))}`,
+        `waitress-proxy: Refused a request from trusted proxy "${peerAddress}" with more ` +
+          "header lines than the server keeps (Node's server.maxHeadersCount): its proxy " +
+          'headers may have been dropped.',
       );
+    } else {
+      const result = applyTrustedHeaders(options, plan, headers, view, logger);
+      if (result instanceof MalformedProxyHeaderError) {
+        error = result;
+        logger.warn(
+          `waitress-proxy: Malformed proxy header "${result.header}" from "${peerAddress}": ` +
+            `${result.reason}; value: ${JSON.stringify(truncate(result.value))}`,
+        );
+      } else {
+        changes = result;
+      }
+    }
+    if (error !== undefined) {
       // `view` may be half-filled: start again from the direct connection.
       const removals = options.clearUntrustedProxyHeaders
-        ? removeUntrusted(options, ALL_PROXY_HEADERS, headers, undefined, undefined)
+        ? removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined)
         : undefined;
       return {
         ok: false,
-        error: result,
+        error,
         view: directView(options, input, peerAddress, peerTrusted),
         headerChanges: removals ?? NO_CHANGES,
       };
     }
-    changes = result;
   }
 
   if (options.clearUntrustedProxyHeaders) {
     const untrusted = peerTrusted ? plan.untrustedHeaders : ALL_PROXY_HEADERS;
-    changes = removeUntrusted(options, untrusted, headers, changes, logger);
+    changes = removeUntrusted(options, untrusted, input, peerAddress, changes, logger);
   }
   return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
 }
@@ -311,7 +344,7 @@ function applyTrustedHeaders(
   if (forwardedProto !== '') {
     const proto = forwardedProto.toLowerCase();
     if (proto !== 'http' && proto !== 'https') {
-      return new MalformedProxyHeaderError(protoHeader, 'unsupported proto value', forwardedProto);
+      return new MalformedProxyHeaderError(protoHeader, 'not "http" or "https"', forwardedProto);
     }
     view.scheme = proto;
     if (forwardedPort === 0) forwardedPort = proto === 'https' ? 443 : 80;
@@ -335,6 +368,11 @@ function applyTrustedHeaders(
     }
     if (view.host !== single(headers.host))
       (changes ??= []).push({ name: 'host', value: view.host });
+    // HTTP/2 carries the host in :authority too (RFC 9113 8.3.1): both say the same.
+    const authority = headers[':authority'];
+    if (authority !== undefined && view.host !== single(authority)) {
+      (changes ??= []).push({ name: ':authority', value: view.host });
+    }
   }
 
   if (forwardedPort !== 0) view.port = forwardedPort;
@@ -373,33 +411,59 @@ function isDefaultPort(port: number, scheme: 'http' | 'https'): boolean {
  * not used, `untrusted` (bits of `PROXY_HEADER_NAMES`). From an untrusted
  * peer that is all of them; from a trusted one, those not in
  * `trustedProxyHeaders` (with `forwarded` trusted, every `X-Forwarded-*`),
- * which the plan keeps.
+ * which the plan keeps. When Node cut the header lines, `headers` may lack a
+ * name that `rawHeaders` still has past the cut: every untrusted name is
+ * then removed, and `applyHeaderChanges` scans `rawHeaders` whole.
  */
 function removeUntrusted(
   options: CompiledOptions,
   untrusted: number,
-  headers: RequestHeaders,
+  input: RequestInput,
+  peerAddress: string,
   changes: HeaderChange[] | undefined,
   logger: ProxyLogger | undefined,
 ): HeaderChange[] | undefined {
-  const found = proxyHeadersIn(headers) & untrusted;
+  const present = proxyHeadersIn(input.headers) & untrusted;
+  const found = input.headersTruncated === true ? untrusted : present;
   if (found === 0) return changes;
   let removed: string[] | undefined;
   for (let i = 0; i < PROXY_HEADER_NAMES.length; i++) {
     const name = PROXY_HEADER_NAMES[i];
     if ((found & (1 << i)) === 0 || name === undefined) continue;
     (changes ??= []).push({ name, value: undefined });
-    if (logger !== undefined && options.logUntrustedProxyHeaders) {
+    if ((present & (1 << i)) !== 0 && logger !== undefined && options.logUntrustedProxyHeaders) {
       (removed ??= []).push(DISPLAY_NAMES[name]);
     }
   }
   if (removed !== undefined) {
-    logger?.warn(
-      `waitress-proxy: Removed untrusted headers (${removed.join(', ')}). ` +
-        'Remove them at the proxy instead.',
-    );
+    logger?.warn(untrustedHeadersWarning(removed, peerAddress, untrusted === ALL_PROXY_HEADERS));
   }
   return changes;
+}
+
+/**
+ * The warning for removed headers: names the peer as the engine compared it
+ * and says which fix fits, since the peer may be the very proxy the user
+ * meant to trust (a Unix-socket nginx is `localhost`, not `127.0.0.1`).
+ */
+function untrustedHeadersWarning(
+  removed: readonly string[],
+  peerAddress: string,
+  peerUntrusted: boolean,
+): string {
+  const names = removed.join(', ');
+  if (peerUntrusted) {
+    return (
+      `waitress-proxy: Removed untrusted headers (${names}) from "${peerAddress}", which is ` +
+      `not a trusted proxy. If it is your proxy, add "${peerAddress}" to trustedProxy; ` +
+      'otherwise a client sent them, and the proxy in front should remove them.'
+    );
+  }
+  return (
+    `waitress-proxy: Removed untrusted headers (${names}) from trusted proxy ` +
+    `"${peerAddress}": they are not in trustedProxyHeaders. If the proxy sets them, add them ` +
+    'to trustedProxyHeaders; otherwise remove them at the proxy.'
+  );
 }
 
 /**

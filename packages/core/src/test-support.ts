@@ -60,7 +60,7 @@ export function runRequest(options: WaitressProxyOptions, request: TestRequest =
   });
   if (!result.ok) {
     return {
-      malformed: result.error.header,
+      malformed: 'header' in result.error ? result.error.header : result.error.name,
       message: result.error.message,
       warnings: logger.messages,
     };

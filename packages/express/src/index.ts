@@ -8,7 +8,11 @@ import { waitressProxy } from './middleware.js';
 export { waitressProxy };
 export default waitressProxy;
 export type { WaitressProxyMiddleware } from './middleware.js';
-export { MalformedProxyHeaderError, WaitressProxyConfigError } from '@waitress-proxy/core';
+export {
+  MalformedProxyHeaderError,
+  TooManyHeadersError,
+  WaitressProxyConfigError,
+} from '@waitress-proxy/core';
 export type {
   ProxyLogger,
   ProxyView,
