@@ -41,6 +41,12 @@ export type Expectation =
       readonly outcome: 'ignored';
       /** With `clearUntrustedProxyHeaders: false` the forged headers reach the app unchanged. */
       readonly headersKept?: true;
+      /**
+       * Node 22 answers 431 itself for more lines than `maxHeadersCount`
+       * (seen on 22.23); Node 20 (seen on 20.20) drops them silently and the
+       * app must still see nothing forged. Either is right.
+       */
+      readonly overNodeCap?: true;
     }
   | {
       readonly outcome: 'used';
@@ -1056,7 +1062,7 @@ export const CORPUS: readonly AdversarialCase[] = [
       ['X-Forwarded-Host', 'evil.example'],
       ['Connection', 'close'],
     ),
-    expected: { outcome: 'ignored' },
+    expected: { outcome: 'ignored', overNodeCap: true },
   },
   {
     name: 'forged proxy headers on both sides of the cap from an untrusted peer are all removed',
@@ -1069,7 +1075,7 @@ export const CORPUS: readonly AdversarialCase[] = [
       ['X-Forwarded-For', FORGED],
       ['Connection', 'close'],
     ),
-    expected: { outcome: 'ignored' },
+    expected: { outcome: 'ignored', overNodeCap: true },
   },
   {
     name: 'untrusted X-Forwarded-* from a trusted Forwarded proxy are removed and headersDistinct still reads',
