@@ -7,6 +7,7 @@ export { compileOptions, PROXY_HEADER_NAMES } from './options.js';
 export type {
   CompiledOptions,
   ProxyHeaderName,
+  SingleClientIpHeader,
   ProxyLogger,
   WaitressProxyOptions,
 } from './options.js';

@@ -18,9 +18,37 @@ const startupErrors: [string, unknown, string, RegExp][] = [
   ],
   [
     'an unknown header name',
-    { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'x-forwarded-for x-real-ip' },
+    { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'x-forwarded-for x-client-ip' },
     'trustedProxyHeaders',
-    /unknown trustedProxyHeaders value "x-real-ip"\. Expected some of x-forwarded-for, /,
+    /unknown trustedProxyHeaders value "x-client-ip"\. Expected some of x-forwarded-for, /,
+  ],
+  [
+    'two sources of the client address: x-forwarded-for and cf-connecting-ip',
+    { trustedProxy: '10.0.0.5', trustedProxyHeaders: ['x-forwarded-for', 'cf-connecting-ip'] },
+    'trustedProxyHeaders',
+    /names 2 sources of the client address \(x-forwarded-for, cf-connecting-ip\): a client could choose which one the app reads\. Keep only the one your proxy sets/,
+  ],
+  [
+    'two single client-IP headers',
+    { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'x-real-ip true-client-ip' },
+    'trustedProxyHeaders',
+    /names 2 sources of the client address \(x-real-ip, true-client-ip\)/,
+  ],
+  [
+    'forwarded and a single client-IP header',
+    { trustedProxy: '10.0.0.5', trustedProxyHeaders: ['forwarded', 'fastly-client-ip'] },
+    'trustedProxyHeaders',
+    /names 2 sources of the client address \(forwarded, fastly-client-ip\)/,
+  ],
+  [
+    'a count above 1 with a single client-IP header and no list header',
+    {
+      trustedProxy: '10.0.0.5',
+      trustedProxyHeaders: ['cf-connecting-ip', 'x-forwarded-proto'],
+      trustedProxyCount: 2,
+    },
+    'trustedProxyCount',
+    /trustedProxyCount counts the entries of list headers, and cf-connecting-ip holds one address/,
   ],
   [
     'forwarded together with x-forwarded-*',

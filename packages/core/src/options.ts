@@ -29,7 +29,17 @@ export type ProxyHeaderName =
   | 'x-forwarded-proto'
   | 'x-forwarded-port'
   | 'x-forwarded-by'
-  | 'forwarded';
+  | 'forwarded'
+  | SingleClientIpHeader;
+
+/**
+ * A header that carries the client's address alone, set or overwritten by a
+ * CDN or a proxy: nginx's `X-Real-IP`, Cloudflare's `CF-Connecting-IP`,
+ * Akamai's and Cloudflare's `True-Client-IP`, Fastly's `Fastly-Client-IP`.
+ * waitress does not know them.
+ */
+export type SingleClientIpHeader =
+  'x-real-ip' | 'cf-connecting-ip' | 'true-client-ip' | 'fastly-client-ip';
 
 /** The options, shared unchanged by every adapter. */
 export interface WaitressProxyOptions {
@@ -51,10 +61,15 @@ export interface WaitressProxyOptions {
    * Which proxy headers a trusted proxy may set: any of `x-forwarded-for`,
    * `x-forwarded-host`, `x-forwarded-proto`, `x-forwarded-port`,
    * `x-forwarded-by`, or `forwarded` alone (RFC 7239; it cannot be mixed
-   * with the others). An array, or one string separated by spaces or commas;
-   * case-insensitive. With `trustedProxy` but without this option only
-   * `x-forwarded-proto` is trusted, with a warning, as in waitress.
-   * waitress: `trusted_proxy_headers`.
+   * with the others). Beyond waitress, the client address may come instead
+   * from one header that carries it alone: `x-real-ip`, `cf-connecting-ip`,
+   * `true-client-ip` or `fastly-client-ip` (with `x-forwarded-proto`,
+   * `-host` and `-port` if wanted). Exactly one source of the client
+   * address: trusting two of `x-forwarded-for`, `forwarded` and those four
+   * throws, since a client could choose which one the app reads. An array,
+   * or one string separated by spaces or commas; case-insensitive. With
+   * `trustedProxy` but without this option only `x-forwarded-proto` is
+   * trusted, with a warning, as in waitress. waitress: `trusted_proxy_headers`.
    */
   trustedProxyHeaders?: string | readonly string[] | undefined;
   /**
@@ -118,6 +133,8 @@ export interface ResolvePlan {
   readonly forwardedHost: boolean;
   readonly forwardedProto: boolean;
   readonly forwardedPort: boolean;
+  /** The single client-IP header trusted (`cf-connecting-ip`...), if one is. */
+  readonly clientIpHeader: SingleClientIpHeader | undefined;
   /** The trust matcher each hop must pass (`requireTrustedHops`), or undefined. */
   readonly hopTrust: TrustMatcher | undefined;
   /**
@@ -144,6 +161,7 @@ function buildPlan(options: CompiledOptions): ResolvePlan {
     forwardedHost: trusted.has('x-forwarded-host'),
     forwardedProto: trusted.has('x-forwarded-proto'),
     forwardedPort: trusted.has('x-forwarded-port'),
+    clientIpHeader: SINGLE_CLIENT_IP_HEADERS.find((name) => trusted.has(name)),
     hopTrust: options.requireTrustedHops ? options.trust : undefined,
     untrustedHeaders: PROXY_HEADER_NAMES.reduce(
       (bits, name, i) => (trusted.has(name) ? bits : bits | (1 << i)),
@@ -160,6 +178,24 @@ export const PROXY_HEADER_NAMES: readonly ProxyHeaderName[] = [
   'x-forwarded-port',
   'x-forwarded-by',
   'forwarded',
+  'x-real-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'fastly-client-ip',
+];
+
+const SINGLE_CLIENT_IP_HEADERS: readonly SingleClientIpHeader[] = [
+  'x-real-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'fastly-client-ip',
+];
+
+/** The headers that can give the client address: exactly one may be trusted. */
+const CLIENT_ADDRESS_SOURCES: readonly ProxyHeaderName[] = [
+  'x-forwarded-for',
+  'forwarded',
+  ...SINGLE_CLIENT_IP_HEADERS,
 ];
 
 const OPTION_NAMES = [
@@ -209,6 +245,19 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
       'trustedProxyHeaders',
       'trustedProxyHeaders has no meaning without trustedProxy. Set trustedProxy to the ' +
         'address of your proxy, or remove trustedProxyHeaders.',
+    );
+  }
+  const clientIpHeader = SINGLE_CLIENT_IP_HEADERS.find((name) => trustedHeaders.has(name));
+  if (
+    clientIpHeader !== undefined &&
+    trustedProxyCount !== 1 &&
+    !trustedHeaders.has('x-forwarded-host')
+  ) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyCount',
+      `trustedProxyCount counts the entries of list headers, and ${clientIpHeader} holds one ` +
+        'address, set by the last proxy: remove trustedProxyCount, or trust x-forwarded-for ' +
+        `instead of ${clientIpHeader} if your proxies append to it.`,
     );
   }
   if (trustedHeaders.size === 0 && hasTrustedProxy) {
@@ -313,11 +362,20 @@ function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
     }
     result.add(lower as ProxyHeaderName);
   }
-  if (result.has('forwarded') && result.size > 1) {
+  if (result.has('forwarded') && [...result].some((name) => name.startsWith('x-forwarded-'))) {
     throw new WaitressProxyConfigError(
       'trustedProxyHeaders',
       `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
         `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
+    );
+  }
+  const sources = CLIENT_ADDRESS_SOURCES.filter((name) => result.has(name));
+  if (sources.length > 1) {
+    throw new WaitressProxyConfigError(
+      'trustedProxyHeaders',
+      `trustedProxyHeaders names ${sources.length} sources of the client address ` +
+        `(${sources.join(', ')}): a client could choose which one the app reads. Keep only the ` +
+        'one your proxy sets or overwrites on every request.',
     );
   }
   return result;

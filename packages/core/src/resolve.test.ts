@@ -657,6 +657,107 @@ const schemeAndPrefix: Row[] = [
   },
 ];
 
+/** The single client-IP headers, each with its usual spelling. */
+const SINGLE_CLIENT_IP: readonly (readonly [string, string])[] = [
+  ['x-real-ip', 'X-Real-IP'],
+  ['cf-connecting-ip', 'CF-Connecting-IP'],
+  ['true-client-ip', 'True-Client-IP'],
+  ['fastly-client-ip', 'Fastly-Client-IP'],
+];
+
+/** A CDN (or nginx with X-Real-IP) at 10.0.0.5 in front of the app. */
+const singleClientIp: Row[] = SINGLE_CLIENT_IP.flatMap(([name, display]): Row[] => {
+  const trusted = { trustedProxy: '10.0.0.5', trustedProxyHeaders: [name, 'x-forwarded-proto'] };
+  return [
+    {
+      name: `${display} from a trusted proxy is the client address, and is kept`,
+      options: trusted,
+      request: {
+        peer: '10.0.0.5',
+        headers: { [display]: '198.51.100.7', 'X-Forwarded-Proto': 'https' },
+      },
+      expected: {
+        view: {
+          clientAddress: '198.51.100.7',
+          clientPort: undefined,
+          ips: ['198.51.100.7'],
+          scheme: 'https',
+        },
+        headers: { [name]: '198.51.100.7' },
+      },
+    },
+    {
+      name: `${display} with a port gives the client port`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { [display]: '198.51.100.7:4711' } },
+      expected: { view: { clientAddress: '198.51.100.7', clientPort: 4711 } },
+    },
+    {
+      name: `${display} with an IPv6 address, bracketed with a port, in RFC 5952 form`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { [display]: '[2001:DB8:0::1]:443' } },
+      expected: { view: { clientAddress: '2001:db8::1', clientPort: 443, ips: ['2001:db8::1'] } },
+    },
+    {
+      name: `${display} with an IPv4-mapped address is shown as IPv4`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { [display]: '::ffff:198.51.100.7' } },
+      expected: { view: { clientAddress: '198.51.100.7' } },
+    },
+    {
+      name: `${display} with two values (a list) is malformed: something passed a client's through`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { [display]: '6.6.6.6, 198.51.100.7' } },
+      expected: { malformed: display },
+    },
+    ...['unknown', '_hidden', 'example.com', '010.0.0.1', '', '1.2.3.4:0'].map((value): Row => ({
+      name: `${display}: ${JSON.stringify(value)} is not an IP address: malformed`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { [display]: value } },
+      expected: { malformed: display },
+    })),
+    {
+      name: `${display} from an untrusted peer is ignored and removed`,
+      options: trusted,
+      request: { peer: '10.0.0.9', headers: { [display]: '6.6.6.6' } },
+      expected: { view: { clientAddress: '10.0.0.9', ips: [] }, headers: { [name]: undefined } },
+    },
+    {
+      name: `${display} from a trusted proxy that trusts X-Forwarded-For instead is removed`,
+      options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: XFF },
+      request: {
+        peer: '10.0.0.5',
+        headers: { [display]: '6.6.6.6', 'X-Forwarded-For': '198.51.100.7' },
+      },
+      expected: { view: { clientAddress: '198.51.100.7' }, headers: { [name]: undefined } },
+    },
+    {
+      name: `trusted ${display} absent: the peer is the client, and X-Forwarded-For is removed`,
+      options: trusted,
+      request: { peer: '10.0.0.5', headers: { 'X-Forwarded-For': '6.6.6.6' } },
+      expected: { view: { clientAddress: '10.0.0.5' }, headers: { 'x-forwarded-for': undefined } },
+    },
+    {
+      name: `${display} with X-Forwarded-Host and a count of 2: the count applies to the host list only`,
+      options: {
+        trustedProxy: '10.0.0.5',
+        trustedProxyHeaders: [name, 'x-forwarded-host'],
+        trustedProxyCount: 2,
+      },
+      request: {
+        peer: '10.0.0.5',
+        headers: {
+          [display]: '198.51.100.7',
+          'X-Forwarded-Host': 'evil.example, app.example, lb.internal',
+        },
+      },
+      expected: {
+        view: { clientAddress: '198.51.100.7', host: 'app.example', ips: ['198.51.100.7'] },
+      },
+    },
+  ];
+});
+
 describe('resolve', () => {
   describe("the reverse-proxy document's set-ups", () => {
     it.each(documentedSetups)('$name', ({ options, request, expected }) => {
@@ -678,6 +779,12 @@ describe('resolve', () => {
       expectOutcome(runRequest(options, request), expected);
     });
   });
+  describe('single client-IP headers', () => {
+    it.each(singleClientIp)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
+    });
+  });
+
   describe('scheme and prefix', () => {
     it.each(schemeAndPrefix)('$name', ({ options, request, expected }) => {
       expectOutcome(runRequest(options, request), expected);
@@ -942,8 +1049,15 @@ describe('resolve', () => {
       headers: { host: 'example.com', [name]: '443' },
       url: '/',
     };
-    // From an untrusted peer; from a trusted one that trusts every other header.
-    const others = PROXY_HEADER_NAMES.filter((other) => other !== name && other !== 'forwarded');
+    // From an untrusted peer; from a trusted one that trusts every header it
+    // can beside one source of the client address that is not this one.
+    const source = name === 'x-forwarded-for' ? 'x-real-ip' : 'x-forwarded-for';
+    const others = [
+      source,
+      ...['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-by'].filter(
+        (other) => other !== name,
+      ),
+    ];
     for (const options of [
       { trustedProxy: '10.0.0.6' },
       { trustedProxy: '10.0.0.5', trustedProxyHeaders: others },

@@ -21,7 +21,12 @@ import type { ForwardedNode } from './node.js';
 import { PROXY_HEADER_NAMES, planOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName, ProxyLogger, ResolvePlan } from './options.js';
 import { UNIX_SOCKET_PEER } from './trust.js';
-import { readForwardedFor, readForwardedHost, readSingleValue } from './x-forwarded.js';
+import {
+  readClientIp,
+  readForwardedFor,
+  readForwardedHost,
+  readSingleValue,
+} from './x-forwarded.js';
 
 /** A header value as Node gives it in `IncomingMessage.headers`. */
 export type HeaderValue = string | string[] | undefined;
@@ -153,6 +158,10 @@ const DISPLAY_NAMES: Readonly<Record<ProxyHeaderName, string>> = {
   'x-forwarded-port': 'X-Forwarded-Port',
   'x-forwarded-by': 'X-Forwarded-By',
   forwarded: 'Forwarded',
+  'x-real-ip': 'X-Real-IP',
+  'cf-connecting-ip': 'CF-Connecting-IP',
+  'true-client-ip': 'True-Client-IP',
+  'fastly-client-ip': 'Fastly-Client-IP',
 };
 
 /**
@@ -305,6 +314,15 @@ function applyTrustedHeaders(
         ips = chain.ips;
         if (hopTrust !== undefined && ips.length > 0) hostCount = ips.length;
         changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
+      }
+    } else if (plan.clientIpHeader !== undefined) {
+      const name = plan.clientIpHeader;
+      const value = single(headers[name]);
+      if (value !== undefined) {
+        const node = readClientIp(DISPLAY_NAMES[name], value);
+        if (node instanceof MalformedProxyHeaderError) return node;
+        client = node;
+        ips = [node.address];
       }
     }
     if (plan.forwardedHost) {
@@ -479,7 +497,11 @@ function proxyHeadersIn(headers: RequestHeaders): number {
     (headers['x-forwarded-proto'] === undefined ? 0 : 4) |
     (headers['x-forwarded-port'] === undefined ? 0 : 8) |
     (headers['x-forwarded-by'] === undefined ? 0 : 16) |
-    (headers.forwarded === undefined ? 0 : 32)
+    (headers.forwarded === undefined ? 0 : 32) |
+    (headers['x-real-ip'] === undefined ? 0 : 64) |
+    (headers['cf-connecting-ip'] === undefined ? 0 : 128) |
+    (headers['true-client-ip'] === undefined ? 0 : 256) |
+    (headers['fastly-client-ip'] === undefined ? 0 : 512)
   );
 }
 

@@ -7,6 +7,7 @@
  */
 import { MalformedProxyHeaderError } from './errors.js';
 import { ListReader } from './list.js';
+import { isIPv4, isIPv6 } from './address.js';
 import { INVALID_NODE, parseNode } from './node.js';
 import type { ForwardedNode } from './node.js';
 import { unquote } from './quoted-string.js';
@@ -81,16 +82,38 @@ export function readForwardedHost(
  * Reads `X-Forwarded-Proto` or `X-Forwarded-Port`: one unquoted value. Several
  * values are malformed: waitress calls their meaning unspecified.
  */
-export function readSingleValue(
-  header: 'X-Forwarded-Proto' | 'X-Forwarded-Port',
-  value: string,
-): string | MalformedProxyHeaderError {
+export function readSingleValue(header: string, value: string): string | MalformedProxyHeaderError {
   const text = unquote(value);
   if (text === undefined) return malformed(header, INVALID_QUOTING, value);
   if (text.includes(',')) {
     return malformed(header, 'Unspecified behavior for multiple values found in header', value);
   }
   return text;
+}
+
+/** Why a single client-IP header was refused. */
+export const INVALID_CLIENT_IP = 'not one IP address with an optional port';
+
+/**
+ * Reads a single client-IP header (`X-Real-IP`, `CF-Connecting-IP`,
+ * `True-Client-IP`, `Fastly-Client-IP`): one IP address, with an optional
+ * port, in the forms `X-Forwarded-For` entries take. The proxy sets it to the
+ * address it saw, so several values (a list, or repeated lines, which Node
+ * joins with a comma) mean something upstream passed a client's through:
+ * malformed. `unknown` and obfuscated identifiers are not addresses a CDN
+ * writes, and are refused too.
+ */
+export function readClientIp(
+  header: string,
+  value: string,
+): ForwardedNode | MalformedProxyHeaderError {
+  const text = readSingleValue(header, value);
+  if (text instanceof MalformedProxyHeaderError) return text;
+  const node = parseNode(text.trim());
+  if (node === undefined || !(isIPv4(node.address) || isIPv6(node.address))) {
+    return malformed(header, INVALID_CLIENT_IP, value);
+  }
+  return node;
 }
 
 function malformed(header: string, reason: string, value: string): MalformedProxyHeaderError {
