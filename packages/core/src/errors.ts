@@ -9,7 +9,8 @@
 export type WaitressProxyErrorCode =
   | 'WAITRESS_PROXY_INVALID_OPTION'
   | 'WAITRESS_PROXY_MALFORMED_HEADER'
-  | 'WAITRESS_PROXY_TOO_MANY_HEADERS';
+  | 'WAITRESS_PROXY_TOO_MANY_HEADERS'
+  | 'WAITRESS_PROXY_RANGES_UNAVAILABLE';
 
 /**
  * Thrown by `compileOptions` when an option cannot work. The message names the
@@ -82,3 +83,21 @@ export class TooManyHeadersError extends Error {
 
 /** Why `resolve` refused a request; both carry `statusCode` for the framework. */
 export type ProxyRequestError = MalformedProxyHeaderError | TooManyHeadersError;
+
+/**
+ * A request that arrived when a `trustedProxy` range source
+ * (`@waitress-proxy/ranges`) had failed its first load: the app cannot tell
+ * its proxies from anyone else, so it answers 503 rather than guess. The
+ * message is safe to show; the load's error is in `cause`, for logs.
+ */
+export class TrustedRangesUnavailableError extends Error {
+  readonly code = 'WAITRESS_PROXY_RANGES_UNAVAILABLE' satisfies WaitressProxyErrorCode;
+  readonly status = 503;
+  readonly statusCode = 503;
+  readonly expose = true;
+
+  constructor(cause: unknown) {
+    super('Service Unavailable: the trusted proxy ranges could not be loaded.', { cause });
+    this.name = 'TrustedRangesUnavailableError';
+  }
+}

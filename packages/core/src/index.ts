@@ -11,7 +11,10 @@ export type {
   ProxyLogger,
   WaitressProxyOptions,
 } from './options.js';
-export type { TrustedProxy, TrustFunction, TrustMatcher } from './trust.js';
+export { compileTrust } from './trust.js';
+export type { TrustedProxy, TrustedProxySource, TrustFunction, TrustMatcher } from './trust.js';
+export { trustGate, trustSourcesReady } from './gate.js';
+export type { TrustGate } from './gate.js';
 export { originForm, resolve, routeUrl } from './resolve.js';
 export type {
   HeaderChange,
@@ -28,6 +31,7 @@ export type { MutableHeaders } from './headers.js';
 export {
   MalformedProxyHeaderError,
   TooManyHeadersError,
+  TrustedRangesUnavailableError,
   WaitressProxyConfigError,
 } from './errors.js';
 export type { ProxyRequestError, WaitressProxyErrorCode } from './errors.js';

@@ -102,7 +102,7 @@ const startupErrors: [string, unknown, string, RegExp][] = [
     'a trustedProxy of the wrong type',
     { trustedProxy: 10 },
     'trustedProxy',
-    /trustedProxy must be a string, an array of strings or a function, received number 10/,
+    /trustedProxy must be a string, an array of strings, a range source or a function, received number 10/,
   ],
   [
     'a non-string trustedProxy entry',

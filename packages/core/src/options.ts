@@ -14,8 +14,8 @@
  * | (none)                            | `requireTrustedHops`          |
  */
 import { WaitressProxyConfigError } from './errors.js';
-import { compileTrust, describe, splitList } from './trust.js';
-import type { TrustedProxy, TrustMatcher } from './trust.js';
+import { compileTrust, describe, splitList, trustSourcesIn } from './trust.js';
+import type { TrustedProxy, TrustedProxySource, TrustMatcher } from './trust.js';
 
 /** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
 export interface ProxyLogger {
@@ -111,6 +111,8 @@ export interface WaitressProxyOptions {
 export interface CompiledOptions {
   /** The trust matcher, or undefined when no proxy is trusted. */
   readonly trust: TrustMatcher | undefined;
+  /** The range sources in `trustedProxy` (see `trustGate`); empty for fixed entries. */
+  readonly trustSources: readonly TrustedProxySource[];
   readonly trustedProxyCount: number;
   readonly trustedHeaders: ReadonlySet<ProxyHeaderName>;
   readonly clearUntrustedProxyHeaders: boolean;
@@ -272,6 +274,7 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
 
   const compiled: CompiledOptions = {
     trust,
+    trustSources: Object.freeze(trustSourcesIn(options.trustedProxy)),
     trustedProxyCount,
     trustedHeaders,
     clearUntrustedProxyHeaders: compileBoolean(

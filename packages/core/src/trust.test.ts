@@ -61,3 +61,68 @@ describe('compileTrust', () => {
     expect(compileTrust('*')?.('203.0.113.9')).toBe(true);
   });
 });
+
+/** A source whose list the test changes, as a refresh would. */
+function changingSource(initial: string[]) {
+  let list = initial;
+  let settle!: { resolve: () => void; reject: (error: Error) => void };
+  const ready = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  return {
+    source: {
+      contains: (address: string) => list.includes(address),
+      ready: () => ready,
+    },
+    set: (next: string[]) => {
+      list = next;
+    },
+    settle,
+  };
+}
+
+describe('range sources in trustedProxy', () => {
+  it('a source alone is asked on every request, so a changed list applies at once', () => {
+    const { source, set } = changingSource(['198.51.100.1']);
+    const trust = compileTrust(source);
+    expect(trust?.('198.51.100.1')).toBe(true);
+    set(['198.51.100.2']);
+    expect(trust?.('198.51.100.1')).toBe(false);
+    expect(trust?.('198.51.100.2')).toBe(true);
+  });
+
+  it('a source beside fixed entries: either trusts', () => {
+    const { source, set } = changingSource([]);
+    const trust = compileTrust(['loopback', source]);
+    expect(trust?.('127.0.0.1')).toBe(true);
+    expect(trust?.('198.51.100.1')).toBe(false);
+    set(['198.51.100.1']);
+    expect(trust?.('198.51.100.1')).toBe(true);
+    expect(trust?.('10.0.0.1')).toBe(false);
+  });
+
+  it('two sources: either trusts', () => {
+    const a = changingSource(['198.51.100.1']);
+    const b = changingSource(['198.51.100.2']);
+    const trust = compileTrust([a.source, b.source]);
+    expect([trust?.('198.51.100.1'), trust?.('198.51.100.2'), trust?.('198.51.100.3')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('a source that answers a truthy non-boolean does not trust', () => {
+    const trust = compileTrust({
+      contains: () => 'yes' as unknown as boolean,
+      ready: async () => {},
+    });
+    expect(trust?.('198.51.100.1')).toBe(false);
+  });
+
+  it('refuses an object that is not a source, naming what is expected', () => {
+    expect(() => compileTrust([{ contains: () => true }])).toThrow(
+      /trustedProxy entries must be strings or range sources, received an object/,
+    );
+  });
+});

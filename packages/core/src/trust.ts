@@ -31,11 +31,50 @@ export type TrustFunction = (address: string) => boolean;
  *   fc00::/7);
  * - several of those, in an array or one string separated by commas or
  *   spaces;
+ * - a {@link TrustedProxySource}: ranges that change at run time, such as a
+ *   CDN's published egress ranges (`@waitress-proxy/ranges`), alone or in
+ *   an array beside strings (`['loopback', cloudflare()]`);
  * - a function `(address) => boolean`.
  *
  * An IPv4 entry also matches the same address in IPv4-mapped IPv6 form.
  */
-export type TrustedProxy = string | readonly string[] | TrustFunction;
+export type TrustedProxy =
+  string | TrustedProxySource | readonly (string | TrustedProxySource)[] | TrustFunction;
+
+/**
+ * A list of trusted proxies that changes while the app runs, read from
+ * somewhere the app does not control at start-up (`@waitress-proxy/ranges`
+ * builds them from a CDN's published list). The engine asks `contains` per
+ * request, so it must answer from memory, at once; until the first load
+ * succeeds it must answer false. Adapters hold requests until `ready()`
+ * settles (Fastify's registration awaits it).
+ */
+export interface TrustedProxySource {
+  /**
+   * Whether `address` is in the current list. It receives the address as
+   * the engine normalizes it (see {@link TrustFunction}).
+   */
+  contains(address: string): boolean;
+  /** Resolves once the first load succeeded; rejects, with the reason, when it failed. */
+  ready(): Promise<void>;
+}
+
+/** Whether `value` is a {@link TrustedProxySource}. */
+export function isTrustedProxySource(value: unknown): value is TrustedProxySource {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { contains?: unknown }).contains === 'function' &&
+    typeof (value as { ready?: unknown }).ready === 'function'
+  );
+}
+
+/** The `TrustedProxySource`s in a `trustedProxy` option, in order. */
+export function trustSourcesIn(trustedProxy: unknown): TrustedProxySource[] {
+  if (isTrustedProxySource(trustedProxy)) return [trustedProxy];
+  if (!Array.isArray(trustedProxy)) return [];
+  return (trustedProxy as unknown[]).filter(isTrustedProxySource);
+}
 
 /** A compiled `trustedProxy`: true when `address` is a trusted proxy. */
 export type TrustMatcher = (address: string) => boolean;
@@ -92,15 +131,19 @@ export function compileTrust(trustedProxy: unknown): TrustMatcher | undefined {
     return (address) => trust(address) === true;
   }
   let entries: string[];
+  const sources = trustSourcesIn(trustedProxy);
   if (typeof trustedProxy === 'string') {
     entries = splitList(trustedProxy);
+  } else if (sources.length > 0 && !Array.isArray(trustedProxy)) {
+    entries = [];
   } else if (Array.isArray(trustedProxy)) {
     entries = [];
     for (const entry of trustedProxy as unknown[]) {
+      if (isTrustedProxySource(entry)) continue;
       if (typeof entry !== 'string') {
         throw new WaitressProxyConfigError(
           'trustedProxy',
-          `trustedProxy entries must be strings, received ${describe(entry)}. ` +
+          `trustedProxy entries must be strings or range sources, received ${describe(entry)}. ` +
             `Write addresses and ranges as strings, such as ['10.0.0.5', '10.1.0.0/16'].`,
         );
       }
@@ -109,15 +152,37 @@ export function compileTrust(trustedProxy: unknown): TrustMatcher | undefined {
   } else {
     throw new WaitressProxyConfigError(
       'trustedProxy',
-      `trustedProxy must be a string, an array of strings or a function, received ${describe(trustedProxy)}.`,
+      `trustedProxy must be a string, an array of strings, a range source or a function, received ${describe(trustedProxy)}.`,
     );
   }
-  if (entries.length === 0) return undefined;
   if (entries.includes('*')) return trustAll;
+  if (entries.length === 0 && sources.length === 0) return undefined;
 
   const table: TrustTable = { exact: new Set(), v4Exact: new Set(), v4Ranges: [], v6Ranges: [] };
   for (const entry of entries) addEntry(table, entry);
-  return matcherFor(table);
+  const fixed = matcherFor(table);
+  return sources.length === 0 ? fixed : withSources(fixed, sources);
+}
+
+/**
+ * The fixed entries first (their matcher keeps its last answer), then each
+ * source, asked every time: its list may have changed since.
+ */
+function withSources(fixed: TrustMatcher, sources: readonly TrustedProxySource[]): TrustMatcher {
+  if (sources.length === 1) {
+    const source = sources[0] as TrustedProxySource;
+    // Only a real `true` trusts, as for a trust function.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+    return (address) => fixed(address) || source.contains(address) === true;
+  }
+  return (address) => {
+    if (fixed(address)) return true;
+    for (const source of sources) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+      if (source.contains(address) === true) return true;
+    }
+    return false;
+  };
 }
 
 function addEntry(table: TrustTable, entry: string): void {
