@@ -5,6 +5,8 @@
 import * as core from '@waitress-proxy/core';
 import waitressProxyDefault, {
   MalformedProxyHeaderError,
+  TooManyHeadersError,
+  TrustedRangesUnavailableError,
   WaitressProxyConfigError,
   waitressProxy,
 } from './index.js';
@@ -17,6 +19,8 @@ describe('@waitress-proxy/express exports', () => {
   it("re-exports the core's error classes, so instanceof works with either import", () => {
     expect(MalformedProxyHeaderError).toBe(core.MalformedProxyHeaderError);
     expect(WaitressProxyConfigError).toBe(core.WaitressProxyConfigError);
+    expect(TooManyHeadersError).toBe(core.TooManyHeadersError);
+    expect(TrustedRangesUnavailableError).toBe(core.TrustedRangesUnavailableError);
   });
 });
 
@@ -25,7 +29,7 @@ describe('waitressProxy(options) at start-up', () => {
     ['a count without trustedProxy', { trustedProxyCount: 2 }, 'trustedProxyCount'],
     [
       'an unknown header name',
-      { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'x-real-ip' },
+      { trustedProxy: '10.0.0.5', trustedProxyHeaders: 'x-client-ip' },
       'trustedProxyHeaders',
     ],
     [

@@ -11,11 +11,13 @@ export type { WaitressProxyMiddleware } from './middleware.js';
 export {
   MalformedProxyHeaderError,
   TooManyHeadersError,
+  TrustedRangesUnavailableError,
   WaitressProxyConfigError,
 } from '@waitress-proxy/core';
 export type {
   ProxyLogger,
   ProxyView,
   TrustedProxy,
+  TrustedProxySource,
   WaitressProxyOptions,
 } from '@waitress-proxy/core';

@@ -11,6 +11,7 @@ import {
   requestInput,
   resolve,
   routeUrl,
+  trustGate,
 } from '@waitress-proxy/core';
 import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import { mountPrefix } from './base-url.js';
@@ -69,7 +70,13 @@ interface ExpressRequest extends IncomingMessage, RoutedRequest {
  * `MalformedProxyHeaderError` (`status` 400, `expose` true, message naming
  * the header), so the app's error handler renders it. The handler sees the
  * direct connection's values and no proxy header at all, whatever
- * `trust proxy` says.
+ * `trust proxy` says. A trusted proxy's request over Node's header-line cap
+ * goes to `next(err)` with a `TooManyHeadersError` (`status` 431).
+ *
+ * With a range source in `trustedProxy` (`@waitress-proxy/ranges`), requests
+ * that arrive before its first load are held until it completes; if it
+ * failed, they go to `next(err)` with a `TrustedRangesUnavailableError`
+ * (`status` 503), after the usual rewrite with the fixed entries alone.
  *
  * @example
  * app.use(waitressProxy({
@@ -80,8 +87,20 @@ interface ExpressRequest extends IncomingMessage, RoutedRequest {
 export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMiddleware {
   const compiled = compileOptions(options);
   const prefix = compiled.urlPrefix;
+  const gate = trustGate(compiled);
 
-  return function waitressProxyMiddleware(request, _res, next) {
+  function waitressProxyMiddleware(
+    request: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
+    if (gate !== undefined && !gate.open && gate.failure === undefined) {
+      // Before the range sources' first load: hold the request.
+      void gate.settled.then(() => {
+        waitressProxyMiddleware(request, res, next);
+      });
+      return;
+    }
     const req = request as ExpressRequest;
     const url = req.url ?? '/';
     const resolution = resolve(compiled, requestInput(req, url));
@@ -98,11 +117,16 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
       next(resolution.error);
       return;
     }
+    if (gate?.failure !== undefined) {
+      next(gate.failure);
+      return;
+    }
 
     if (prefix !== '') {
       if (view.path !== url) req.url = routeUrl(compiled, url);
       mountPrefix(req, prefix, next);
     }
     next();
-  };
+  }
+  return waitressProxyMiddleware;
 }
