@@ -95,6 +95,10 @@ export const PROXY_HEADERS = [
   'x-forwarded-port',
   'x-forwarded-by',
   'forwarded',
+  'x-real-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'fastly-client-ip',
 ] as const;
 
 const X_FORWARDED = {

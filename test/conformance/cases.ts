@@ -121,6 +121,10 @@ const FORGED = [
   'X-Forwarded-Port: 8443',
   'X-Forwarded-By: 203.0.113.67',
   'Forwarded: for=203.0.113.66;host=evil.example;proto=https',
+  'X-Real-IP: 203.0.113.66',
+  'CF-Connecting-IP: 203.0.113.66',
+  'True-Client-IP: 203.0.113.66',
+  'Fastly-Client-IP: 203.0.113.66',
 ];
 const NO_PROXY_HEADERS = {
   'x-forwarded-for': undefined,
@@ -129,6 +133,10 @@ const NO_PROXY_HEADERS = {
   'x-forwarded-port': undefined,
   'x-forwarded-by': undefined,
   forwarded: undefined,
+  'x-real-ip': undefined,
+  'cf-connecting-ip': undefined,
+  'true-client-ip': undefined,
+  'fastly-client-ip': undefined,
 };
 
 const untrusted: ConformanceCase[] = [
@@ -781,8 +789,59 @@ const setups: ConformanceCase[] = [
   },
 ];
 
+/**
+ * A CDN (or nginx with `X-Real-IP`) that sets one header with the client's
+ * address (issue 15): each of the four, with the scheme from
+ * X-Forwarded-Proto.
+ */
+const singleClientIp: ConformanceCase[] = (
+  [
+    ['x-real-ip', 'X-Real-IP'],
+    ['cf-connecting-ip', 'CF-Connecting-IP'],
+    ['true-client-ip', 'True-Client-IP'],
+    ['fastly-client-ip', 'Fastly-Client-IP'],
+  ] as const
+).flatMap(([name, display]): ConformanceCase[] => {
+  const options: WaitressProxyOptions = {
+    trustedProxy: PROXY,
+    trustedProxyHeaders: [name, 'x-forwarded-proto'],
+  };
+  return [
+    {
+      name: `${display} from a trusted CDN is the client, kept, and a forged X-Forwarded-For is removed`,
+      options,
+      peer: PROXY,
+      headers: [
+        'X-Forwarded-For: 203.0.113.66',
+        `${display}: 2001:db8::7`,
+        'X-Forwarded-Proto: https',
+      ],
+      expected: {
+        view: viaProxy({ ...client('2001:db8::7'), scheme: 'https', port: 443 }),
+        app: { ip: '2001:db8::7', ips: ['2001:db8::7'], protocol: 'https' },
+        headers: { [name]: '2001:db8::7', 'x-forwarded-for': undefined },
+      },
+    },
+    {
+      name: `a forged ${display} from an untrusted peer is ignored and removed`,
+      options,
+      peer: STRANGER,
+      headers: [`${display}: 203.0.113.66`],
+      expected: { view: viewOf(STRANGER), app: { ip: STRANGER }, headers: { [name]: undefined } },
+    },
+    {
+      name: `repeated ${display} lines from a trusted CDN are a 400 naming ${display}`,
+      options,
+      peer: PROXY,
+      headers: [`${display}: 203.0.113.66`, `${display}: 198.51.100.7`],
+      expected: { malformed: display },
+    },
+  ];
+});
+
 export const CASES: readonly ConformanceCase[] = [
   ...untrusted,
+  ...singleClientIp,
   ...forwardedFor,
   ...hostAndPort,
   ...proto,
