@@ -5,8 +5,8 @@
  * parser refuses never reach any middleware and are played over sockets in
  * node-http.test.ts.
  */
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
-import type { ProxyLogger } from '@waitress-proxy/core';
+import { applyHeaderChanges, compileOptions, explain, resolve } from '@waitress-proxy/core';
+import type { ProxyLogger, RequestInput } from '@waitress-proxy/core';
 import { CORPUS, NODE_MAX_HEADER_LINES, PROXY_HEADERS } from './corpus.js';
 import type { AdversarialCase } from './corpus.js';
 import { expectObservation, nodeHeaders } from './observe.js';
@@ -15,22 +15,22 @@ import type { Observation } from './observe.js';
 const LOCAL_PORT = 8080;
 const silent: ProxyLogger = { warn: () => undefined };
 
-/** Runs one case through the core the way an adapter would. */
-export function observeCore(c: AdversarialCase, localPort = LOCAL_PORT): Observation {
-  const options = compileOptions({ ...c.options, logger: silent });
-  // Node's cap: `headers` from the first lines only, `rawHeaders` (here) all
-  // of them, as the socket runners show Node doing for the lines that count.
+/**
+ * What Node would hand an adapter for the case. Node's cap: `headers` from
+ * the first lines only, `rawHeaders` (here) all of them, as the socket
+ * runners show Node doing for the lines that count.
+ */
+function coreInput(c: AdversarialCase, localPort: number) {
   const headers: Record<string, string | string[] | undefined> = nodeHeaders(
     c.headers.slice(0, NODE_MAX_HEADER_LINES),
   );
-  const rawHeaders = c.headers.flat();
   const peerAddress =
     c.transport === 'unix'
       ? undefined
       : c.transport === 'ipv4-mapped'
         ? `::ffff:${c.peer}`
         : c.peer;
-  const result = resolve(options, {
+  return {
     peerAddress,
     peerPort: 50000,
     localPort,
@@ -38,7 +38,16 @@ export function observeCore(c: AdversarialCase, localPort = LOCAL_PORT): Observa
     headers,
     url: '/',
     headersTruncated: c.headers.length >= NODE_MAX_HEADER_LINES,
-  });
+  } satisfies RequestInput;
+}
+
+/** Runs one case through the core the way an adapter would. */
+export function observeCore(c: AdversarialCase, localPort = LOCAL_PORT): Observation {
+  const options = compileOptions({ ...c.options, logger: silent });
+  const input = coreInput(c, localPort);
+  const { headers } = input;
+  const rawHeaders = c.headers.flat();
+  const result = resolve(options, input);
   if (!result.ok) return { status: result.error.statusCode, body: result.error.message };
   applyHeaderChanges({ headers, rawHeaders }, result.headerChanges);
   // rawHeaders must tell the same story as headers for every proxy header.
@@ -62,4 +71,13 @@ describe('adversarial corpus through the core', () => {
   it.each(reachable.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     expectObservation(c, observeCore(c), { localPort: LOCAL_PORT });
   });
+
+  it.each(reachable.map((c) => [c.name, c] as const))(
+    'explain gives what resolve gives: %s',
+    (_name, c) => {
+      const options = compileOptions({ ...c.options, logger: silent });
+      const input = coreInput(c, LOCAL_PORT);
+      expect(explain(options, input).resolution).toEqual(resolve(options, input));
+    },
+  );
 });

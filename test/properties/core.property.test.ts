@@ -8,7 +8,13 @@
  * value, not by asking the core, so "untrusted" means untrusted.
  */
 import fc from 'fast-check';
-import { applyHeaderChanges, compileOptions, resolve } from '@waitress-proxy/core';
+import {
+  applyHeaderChanges,
+  compileOptions,
+  explain,
+  formatExplanation,
+  resolve,
+} from '@waitress-proxy/core';
 import type {
   ProxyLogger,
   RequestHeaders,
@@ -316,6 +322,24 @@ describe('core properties (fast-check)', () => {
         },
       ),
       { numRuns: 600 },
+    );
+  });
+
+  it('explain gives exactly what resolve gives, and its wording never throws', () => {
+    fc.assert(
+      fc.property(
+        configArb,
+        peerArb,
+        fc.oneof(headersArb, anyHeadersArb),
+        (config, peer, headers) => {
+          const options = compileOptions(optionsOf(config));
+          const input = inputOf(peer, headers);
+          const explanation = explain(options, input);
+          expect(explanation.resolution).toEqual(resolve(options, input));
+          expect(formatExplanation(explanation)).toContain(`peer ${normalPeer(peer)}`);
+        },
+      ),
+      RUNS,
     );
   });
 

@@ -25,6 +25,8 @@ export type {
   Resolution,
 } from './resolve.js';
 export { applyHeaderChanges } from './headers.js';
+export { explain, formatExplanation } from './explain.js';
+export type { Explanation, FieldOrigin, HeaderOutcome, HeaderStep } from './explain.js';
 export { requestInput } from './incoming.js';
 export type { IncomingRequest } from './incoming.js';
 export type { MutableHeaders } from './headers.js';

@@ -146,6 +146,14 @@ export interface ResolvePlan {
   readonly untrustedHeaders: number;
 }
 
+/** Where `compileOptions` keeps `trustedProxy` as given, for `explain`; private to the core. */
+const TRUSTED_PROXY_OPTION = Symbol('waitress-proxy trustedProxy as given');
+
+/** `trustedProxy` as the user gave it (undefined for options made by hand). */
+export function trustedProxyOf(options: CompiledOptions): unknown {
+  return (options as { [TRUSTED_PROXY_OPTION]?: unknown })[TRUSTED_PROXY_OPTION];
+}
+
 /** Where `compileOptions` keeps the plan; private to the core. */
 export const RESOLVE_PLAN = Symbol('waitress-proxy resolve plan');
 
@@ -294,6 +302,7 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
   };
   // Not enumerable: the compiled options look as they always did.
   Object.defineProperty(compiled, RESOLVE_PLAN, { value: buildPlan(compiled) });
+  Object.defineProperty(compiled, TRUSTED_PROXY_OPTION, { value: options.trustedProxy });
   return Object.freeze(compiled);
 }
 

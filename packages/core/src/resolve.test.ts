@@ -3,7 +3,8 @@ import { requestInput } from './incoming.js';
 import { resolve, routeUrl } from './resolve.js';
 import type { RequestInput } from './resolve.js';
 import { TooManyHeadersError } from './errors.js';
-import { expectOutcome, RecordingLogger, runRequest } from './test-support.js';
+import { explain } from './explain.js';
+import { expectOutcome, RecordingLogger, runRequest, testInput } from './test-support.js';
 import type { Row } from './test-support.js';
 
 const XFF = ['x-forwarded-for'];
@@ -779,6 +780,22 @@ describe('resolve', () => {
       expectOutcome(runRequest(options, request), expected);
     });
   });
+  describe('explain gives exactly what resolve gives, row by row', () => {
+    const silent = { warn: () => undefined };
+    it.each([
+      ...documentedSetups,
+      ...trustForms,
+      ...hops,
+      ...values,
+      ...schemeAndPrefix,
+      ...singleClientIp,
+    ])('$name', ({ options, request }) => {
+      const compiled = compileOptions({ logger: silent, ...options });
+      const { input } = testInput(request);
+      expect(explain(compiled, input).resolution).toEqual(resolve(compiled, input));
+    });
+  });
+
   describe('single client-IP headers', () => {
     it.each(singleClientIp)('$name', ({ options, request, expected }) => {
       expectOutcome(runRequest(options, request), expected);

@@ -151,7 +151,7 @@ const ALL_PROXY_HEADERS = (1 << PROXY_HEADER_NAMES.length) - 1;
 const NO_IPS: readonly string[] = Object.freeze([]);
 
 /** Proxy header names as waitress spells them in messages. */
-const DISPLAY_NAMES: Readonly<Record<ProxyHeaderName, string>> = {
+export const DISPLAY_NAMES: Readonly<Record<ProxyHeaderName, string>> = {
   'x-forwarded-for': 'X-Forwarded-For',
   'x-forwarded-host': 'X-Forwarded-Host',
   'x-forwarded-proto': 'X-Forwarded-Proto',
@@ -177,6 +177,30 @@ export function resolve(
   input: RequestInput,
   logger: ProxyLogger = options.logger,
 ): Resolution {
+  return resolveTraced(options, input, logger, undefined);
+}
+
+/** A view field whose origin `explain` reports. */
+export type TracedField = 'clientAddress' | 'scheme' | 'host' | 'port';
+
+/**
+ * What `explain` learns from the rules as they run. `resolve` passes none:
+ * each hook is one `undefined` test on its path.
+ */
+export interface ResolveTrace {
+  /** A trusted header was read; `start` is where its trusted part begins in `value`. */
+  read(header: ProxyHeaderName, value: string, start: number): void;
+  /** A view field was taken from `header` (its display name); `detail` says how. */
+  from(field: TracedField, header: string, detail?: string): void;
+}
+
+/** `resolve`, reporting to `trace` (see explain.ts). */
+export function resolveTraced(
+  options: CompiledOptions,
+  input: RequestInput,
+  logger: ProxyLogger,
+  trace: ResolveTrace | undefined,
+): Resolution {
   const peerAddress =
     input.peerAddress === undefined ? UNIX_SOCKET_PEER : peerAddressOf(input.peerAddress);
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
@@ -198,7 +222,7 @@ export function resolve(
           'headers may have been dropped.',
       );
     } else {
-      const result = applyTrustedHeaders(options, plan, headers, view, logger);
+      const result = applyTrustedHeaders(options, plan, headers, view, logger, trace);
       if (result instanceof MalformedProxyHeaderError) {
         error = result;
         logger.warn(
@@ -267,6 +291,7 @@ function applyTrustedHeaders(
   headers: RequestHeaders,
   view: Mutable<ProxyView>,
   logger: ProxyLogger,
+  trace: ResolveTrace | undefined,
 ): HeaderChange[] | undefined | MalformedProxyHeaderError {
   const count = options.trustedProxyCount;
   const hopTrust = plan.hopTrust;
@@ -278,6 +303,7 @@ function applyTrustedHeaders(
   let forwardedPort = 0; // none
   let hostHeader: 'X-Forwarded-Host' | 'Forwarded' = 'X-Forwarded-Host';
   let protoHeader: 'X-Forwarded-Proto' | 'Forwarded' = 'X-Forwarded-Proto';
+  let clientHeader = '';
   // With requireTrustedHops the window ends at the first untrusted hop, and
   // the host list is cut to the same depth as the address list.
   let hostCount = count;
@@ -303,6 +329,8 @@ function applyTrustedHeaders(
       }
       changes = cutTo(changes, 'forwarded', value, window.start);
       hostHeader = protoHeader = 'Forwarded';
+      clientHeader = 'Forwarded';
+      trace?.read('forwarded', value, window.start);
     }
   } else {
     if (plan.forwardedFor) {
@@ -314,6 +342,8 @@ function applyTrustedHeaders(
         ips = chain.ips;
         if (hopTrust !== undefined && ips.length > 0) hostCount = ips.length;
         changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
+        clientHeader = 'X-Forwarded-For';
+        trace?.read('x-forwarded-for', value, chain.start);
       }
     } else if (plan.clientIpHeader !== undefined) {
       const name = plan.clientIpHeader;
@@ -323,6 +353,8 @@ function applyTrustedHeaders(
         if (node instanceof MalformedProxyHeaderError) return node;
         client = node;
         ips = [node.address];
+        clientHeader = DISPLAY_NAMES[name];
+        trace?.read(name, value, 0);
       }
     }
     if (plan.forwardedHost) {
@@ -333,6 +365,7 @@ function applyTrustedHeaders(
         if (chain !== undefined) {
           forwardedHost = chain.host;
           changes = cutTo(changes, 'x-forwarded-host', value, chain.start);
+          trace?.read('x-forwarded-host', value, chain.start);
         }
       }
     }
@@ -342,6 +375,7 @@ function applyTrustedHeaders(
         const proto = readSingleValue('X-Forwarded-Proto', value);
         if (proto instanceof MalformedProxyHeaderError) return proto;
         forwardedProto = proto;
+        trace?.read('x-forwarded-proto', value, 0);
       }
     }
     if (plan.forwardedPort) {
@@ -354,7 +388,9 @@ function applyTrustedHeaders(
           if (forwardedPort === -1) {
             return new MalformedProxyHeaderError('X-Forwarded-Port', 'not a port 1-65535', value);
           }
+          trace?.from('port', 'X-Forwarded-Port');
         }
+        trace?.read('x-forwarded-port', value, 0);
       }
     }
   }
@@ -365,7 +401,11 @@ function applyTrustedHeaders(
       return new MalformedProxyHeaderError(protoHeader, 'not "http" or "https"', forwardedProto);
     }
     view.scheme = proto;
-    if (forwardedPort === 0) forwardedPort = proto === 'https' ? 443 : 80;
+    trace?.from('scheme', protoHeader);
+    if (forwardedPort === 0) {
+      forwardedPort = proto === 'https' ? 443 : 80;
+      trace?.from('port', protoHeader, `the default port of ${proto}`);
+    }
   }
 
   if (forwardedHost !== '') {
@@ -379,11 +419,13 @@ function applyTrustedHeaders(
       // proto's default (waitress), and the host keeps it as written.
       forwardedPort = parsed.port;
       view.host = forwardedHost;
+      trace?.from('port', hostHeader, 'the port in the forwarded host');
     } else if (forwardedPort !== 0 && !isDefaultPort(forwardedPort, view.scheme)) {
       view.host = `${forwardedHost}:${forwardedPort}`;
     } else {
       view.host = forwardedHost;
     }
+    trace?.from('host', hostHeader);
     if (view.host !== single(headers.host))
       (changes ??= []).push({ name: 'host', value: view.host });
     // HTTP/2 carries the host in :authority too (RFC 9113 8.3.1): both say the same.
@@ -398,6 +440,7 @@ function applyTrustedHeaders(
   if (client !== undefined) {
     view.clientAddress = client.address;
     view.clientPort = client.port;
+    trace?.from('clientAddress', clientHeader);
   }
   if (ips !== undefined) view.ips = ips;
   return changes;

@@ -7,7 +7,7 @@ import { applyHeaderChanges } from './headers.js';
 import { compileOptions } from './options.js';
 import type { ProxyLogger, WaitressProxyOptions } from './options.js';
 import { resolve } from './resolve.js';
-import type { ProxyView } from './resolve.js';
+import type { ProxyView, RequestInput } from './resolve.js';
 
 /** A logger that keeps what it was told. */
 export class RecordingLogger implements ProxyLogger {
@@ -39,25 +39,38 @@ export type TestOutcome =
     }
   | { readonly malformed: string; readonly message: string; readonly warnings: string[] };
 
-/** Compiles `options` and resolves `request` as an adapter would. */
-export function runRequest(options: WaitressProxyOptions, request: TestRequest = {}): TestOutcome {
-  const logger = new RecordingLogger();
-  const compiled = compileOptions({ logger, ...options });
-  // Node's view of a request: lower-case names in `headers`, as sent in `rawHeaders`.
+/**
+ * Node's view of `request`: lower-case names in `headers`, as sent in
+ * `rawHeaders`, and the `resolve` input an adapter would build.
+ */
+export function testInput(request: TestRequest = {}): {
+  input: RequestInput;
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders: string[];
+} {
   const rawHeaders: string[] = [];
   const headers: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     rawHeaders.push(name, value);
     headers[name.toLowerCase()] = value;
   }
-  const result = resolve(compiled, {
+  const input: RequestInput = {
     peerAddress: request.peer === null ? undefined : (request.peer ?? '127.0.0.1'),
     peerPort: request.peerPort ?? 50000,
     localPort: request.localPort ?? 8080,
     encrypted: request.encrypted ?? false,
     headers,
     url: request.url ?? '/',
-  });
+  };
+  return { input, headers, rawHeaders };
+}
+
+/** Compiles `options` and resolves `request` as an adapter would. */
+export function runRequest(options: WaitressProxyOptions, request: TestRequest = {}): TestOutcome {
+  const logger = new RecordingLogger();
+  const compiled = compileOptions({ logger, ...options });
+  const { input, headers, rawHeaders } = testInput(request);
+  const result = resolve(compiled, input);
   if (!result.ok) {
     return {
       malformed: 'header' in result.error ? result.error.header : result.error.name,

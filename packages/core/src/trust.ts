@@ -324,3 +324,27 @@ export function describe(value: unknown): string {
   }
   return typeof value;
 }
+
+/**
+ * The entry of `trustedProxy` that trusts `address`, as the user wrote it
+ * (`"loopback"`, `"10.0.0.0/8"`, `a range source`, `the trust function`), for
+ * `explain`. Each entry is compiled on its own: slow, and never per request.
+ */
+export function matchingEntry(trustedProxy: unknown, address: string): string | undefined {
+  if (typeof trustedProxy === 'function') return 'the trust function';
+  const entries: unknown[] =
+    typeof trustedProxy === 'string'
+      ? splitList(trustedProxy)
+      : Array.isArray(trustedProxy)
+        ? (trustedProxy as unknown[]).flatMap((entry) =>
+            typeof entry === 'string' ? splitList(entry) : [entry],
+          )
+        : [trustedProxy];
+  for (const entry of entries) {
+    if (entry === undefined) continue;
+    if (compileTrust(entry)?.(address) === true) {
+      return typeof entry === 'string' ? JSON.stringify(entry) : 'a range source';
+    }
+  }
+  return undefined;
+}
