@@ -16,10 +16,13 @@
 import { WaitressProxyConfigError } from './errors.js';
 import { compileTrust, describe, splitList, trustSourcesIn } from './trust.js';
 import type { TrustedProxy, TrustedProxySource, TrustMatcher } from './trust.js';
+import type { Explanation } from './explain.js';
 
 /** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
 export interface ProxyLogger {
   warn(message: string): void;
+  /** Where the `explain` option writes, when the logger has it; else `warn`. */
+  debug?(message: string): void;
 }
 
 /** A proxy header the engine can be told to trust (lower case). */
@@ -103,6 +106,24 @@ export interface WaitressProxyOptions {
    * `trust proxy` with a list. Default: false.
    */
   requireTrustedHops?: boolean | undefined;
+  /**
+   * Beyond waitress: explain every request. `true` logs the formatted
+   * explanation (`formatExplanation`) through the logger's `debug` (its
+   * `warn` if it has none; Fastify's `request.log.debug`); a function
+   * receives the explanation instead. For diagnosis: each request then costs
+   * an explanation. Default: false (free).
+   */
+  explain?: boolean | ((explanation: Explanation) => void) | undefined;
+  /**
+   * Beyond waitress: warn, once for each distinct peer and set of proxy
+   * headers (at most 100, then silent), when the traffic and the
+   * configuration disagree: an untrusted loopback, private or Unix-socket
+   * peer that sends proxy headers; a trusted proxy that does not send a
+   * header listed in `trustedProxyHeaders`, or sends one that is not;
+   * an `X-Forwarded-For` with fewer entries than `trustedProxyCount`. Each
+   * warning says what to change. Default: false.
+   */
+  diagnose?: boolean | undefined;
   /** Where warnings go. Default: `console`. */
   logger?: ProxyLogger | undefined;
 }
@@ -121,6 +142,9 @@ export interface CompiledOptions {
   /** Normalized: `''` or one leading slash and no trailing slash. */
   readonly urlPrefix: string;
   readonly requireTrustedHops: boolean;
+  /** `true`, a function, or false (off). */
+  readonly explain: boolean | ((explanation: Explanation) => void);
+  readonly diagnose: boolean;
   readonly logger: ProxyLogger;
 }
 
@@ -137,6 +161,8 @@ export interface ResolvePlan {
   readonly forwardedPort: boolean;
   /** The single client-IP header trusted (`cf-connecting-ip`...), if one is. */
   readonly clientIpHeader: SingleClientIpHeader | undefined;
+  /** Whether `explain` or `diagnose` is on: each request then goes through `explain`. */
+  readonly observed: boolean;
   /** The trust matcher each hop must pass (`requireTrustedHops`), or undefined. */
   readonly hopTrust: TrustMatcher | undefined;
   /**
@@ -172,6 +198,12 @@ function buildPlan(options: CompiledOptions): ResolvePlan {
     forwardedProto: trusted.has('x-forwarded-proto'),
     forwardedPort: trusted.has('x-forwarded-port'),
     clientIpHeader: SINGLE_CLIENT_IP_HEADERS.find((name) => trusted.has(name)),
+    // Options made by hand may lack both: only a real setting turns them on.
+    observed:
+      options.explain === true ||
+      typeof options.explain === 'function' ||
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- hand-made options may carry undefined
+      options.diagnose === true,
     hopTrust: options.requireTrustedHops ? options.trust : undefined,
     untrustedHeaders: PROXY_HEADER_NAMES.reduce(
       (bits, name, i) => (trusted.has(name) ? bits : bits | (1 << i)),
@@ -217,6 +249,8 @@ const OPTION_NAMES = [
   'urlScheme',
   'urlPrefix',
   'requireTrustedHops',
+  'explain',
+  'diagnose',
   'logger',
 ] as const;
 
@@ -298,6 +332,11 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
     urlScheme: compileScheme(options.urlScheme),
     urlPrefix: normalizePrefix(options.urlPrefix),
     requireTrustedHops: compileBoolean('requireTrustedHops', options.requireTrustedHops, false),
+    explain:
+      typeof options.explain === 'function'
+        ? options.explain
+        : compileBoolean('explain', options.explain, false),
+    diagnose: compileBoolean('diagnose', options.diagnose, false),
     logger,
   };
   // Not enumerable: the compiled options look as they always did.

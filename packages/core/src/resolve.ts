@@ -14,6 +14,7 @@
 import { peerAddressOf, portNumber } from './address.js';
 import { MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
 import type { ProxyRequestError } from './errors.js';
+import { resolveObserved } from './diagnose.js';
 import { readForwarded } from './forwarded.js';
 import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
 import { windowOf } from './list.js';
@@ -177,6 +178,8 @@ export function resolve(
   input: RequestInput,
   logger: ProxyLogger = options.logger,
 ): Resolution {
+  // The explain and diagnose options: off by default, one test when off.
+  if (planOf(options).observed) return resolveObserved(options, input, logger);
   return resolveTraced(options, input, logger, undefined);
 }
 
