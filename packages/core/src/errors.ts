@@ -10,7 +10,8 @@ export type WaitressProxyErrorCode =
   | 'WAITRESS_PROXY_INVALID_OPTION'
   | 'WAITRESS_PROXY_MALFORMED_HEADER'
   | 'WAITRESS_PROXY_TOO_MANY_HEADERS'
-  | 'WAITRESS_PROXY_RANGES_UNAVAILABLE';
+  | 'WAITRESS_PROXY_RANGES_UNAVAILABLE'
+  | 'WAITRESS_PROXY_HOST_NOT_ALLOWED';
 
 /**
  * Thrown by `compileOptions` when an option cannot work. The message names the
@@ -81,8 +82,34 @@ export class TooManyHeadersError extends Error {
   }
 }
 
-/** Why `resolve` refused a request; both carry `statusCode` for the framework. */
-export type ProxyRequestError = MalformedProxyHeaderError | TooManyHeadersError;
+/**
+ * A request for a host that `allowedHosts` does not list (the trusted
+ * forwarded host, else `Host`, else HTTP/2 `:authority`), or for no host at
+ * all: a 400, as Django and ASP.NET Core answer Host-header poisoning. The
+ * message names the host, cut to 100 characters and JSON-quoted.
+ */
+export class HostNotAllowedError extends Error {
+  readonly code = 'WAITRESS_PROXY_HOST_NOT_ALLOWED' satisfies WaitressProxyErrorCode;
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+  /** The host as received (undefined when the request had none), for logs. */
+  readonly host: string | undefined;
+
+  constructor(host: string | undefined) {
+    super(
+      host === undefined || host === ''
+        ? 'A request without a host is not allowed.'
+        : `Host ${JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}...` : host)} is not allowed.`,
+    );
+    this.name = 'HostNotAllowedError';
+    this.host = host;
+  }
+}
+
+/** Why `resolve` refused a request; each carries `statusCode` for the framework. */
+export type ProxyRequestError =
+  MalformedProxyHeaderError | TooManyHeadersError | HostNotAllowedError;
 
 /**
  * A request that arrived when a `trustedProxy` range source

@@ -4,7 +4,7 @@
  * (resolve.ts calls the hooks where each rule decides), so the explanation
  * cannot drift from what `resolve` does; this file only words the record.
  */
-import { MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
+import { HostNotAllowedError, MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
 import { windowOf } from './list.js';
 import { PROXY_HEADER_NAMES, trustedProxyOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName } from './options.js';
@@ -234,6 +234,12 @@ function adviceFor(
           ? ' (a Unix-socket peer has no address: "127.0.0.1" and "loopback" do not match it)'
           : '') +
         '.',
+    );
+  }
+  if (error instanceof HostNotAllowedError) {
+    advice.push(
+      `the host ${JSON.stringify(error.host ?? '')} is not in allowedHosts; if the app serves it, ` +
+        'add it (or its domain, as ".example.com") to allowedHosts.',
     );
   }
   if (error instanceof TooManyHeadersError) {

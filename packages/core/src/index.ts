@@ -26,6 +26,7 @@ export type {
 } from './resolve.js';
 export { applyHeaderChanges } from './headers.js';
 export { explain, formatExplanation } from './explain.js';
+export { optionsFromEnv, optionsFromStrings } from './strings.js';
 export { DIAGNOSED_COMBINATIONS } from './diagnose.js';
 export type { Explanation, FieldOrigin, HeaderOutcome, HeaderStep } from './explain.js';
 export { requestInput } from './incoming.js';
@@ -33,6 +34,7 @@ export type { IncomingRequest } from './incoming.js';
 export type { MutableHeaders } from './headers.js';
 export {
   MalformedProxyHeaderError,
+  HostNotAllowedError,
   TooManyHeadersError,
   TrustedRangesUnavailableError,
   WaitressProxyConfigError,

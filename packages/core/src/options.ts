@@ -17,6 +17,8 @@ import { WaitressProxyConfigError } from './errors.js';
 import { compileTrust, describe, splitList, trustSourcesIn } from './trust.js';
 import type { TrustedProxy, TrustedProxySource, TrustMatcher } from './trust.js';
 import type { Explanation } from './explain.js';
+import { compileAllowedHosts } from './allowed-hosts.js';
+import type { HostMatcher } from './allowed-hosts.js';
 
 /** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
 export interface ProxyLogger {
@@ -107,6 +109,18 @@ export interface WaitressProxyOptions {
    */
   requireTrustedHops?: boolean | undefined;
   /**
+   * Beyond waitress: the hosts the app serves. The effective host (the
+   * trusted forwarded host, else `Host`, else HTTP/2 `:authority`) must match
+   * one, else the request is a 400 (`HostNotAllowedError`), as Django's
+   * `ALLOWED_HOSTS` and ASP.NET Core's `AllowedHosts`. Patterns: an exact
+   * name (case-insensitive, a trailing dot ignored); `.example.com` (the
+   * domain and its subdomains); `*.example.com` (subdomains only); an IPv4
+   * address; a bracketed IPv6 address; each with an optional `:port`
+   * (without one, any port); `*` (any host). A request with no host is
+   * refused. Default: none (every host).
+   */
+  allowedHosts?: string | readonly string[] | undefined;
+  /**
    * Beyond waitress: explain every request. `true` logs the formatted
    * explanation (`formatExplanation`) through the logger's `debug` (its
    * `warn` if it has none; Fastify's `request.log.debug`); a function
@@ -142,6 +156,8 @@ export interface CompiledOptions {
   /** Normalized: `''` or one leading slash and no trailing slash. */
   readonly urlPrefix: string;
   readonly requireTrustedHops: boolean;
+  /** The compiled `allowedHosts`, or undefined (every host). */
+  readonly allowedHosts: HostMatcher | undefined;
   /** `true`, a function, or false (off). */
   readonly explain: boolean | ((explanation: Explanation) => void);
   readonly diagnose: boolean;
@@ -249,6 +265,7 @@ const OPTION_NAMES = [
   'urlScheme',
   'urlPrefix',
   'requireTrustedHops',
+  'allowedHosts',
   'explain',
   'diagnose',
   'logger',
@@ -332,6 +349,7 @@ export function compileOptions(options: WaitressProxyOptions = {}): CompiledOpti
     urlScheme: compileScheme(options.urlScheme),
     urlPrefix: normalizePrefix(options.urlPrefix),
     requireTrustedHops: compileBoolean('requireTrustedHops', options.requireTrustedHops, false),
+    allowedHosts: compileAllowedHosts(options.allowedHosts),
     explain:
       typeof options.explain === 'function'
         ? options.explain

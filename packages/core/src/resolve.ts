@@ -12,7 +12,7 @@
  * downstream can be fooled by it.
  */
 import { peerAddressOf, portNumber } from './address.js';
-import { MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
+import { HostNotAllowedError, MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
 import type { ProxyRequestError } from './errors.js';
 import { resolveObserved } from './diagnose.js';
 import { readForwarded } from './forwarded.js';
@@ -248,6 +248,22 @@ export function resolveTraced(
         headerChanges: removals ?? NO_CHANGES,
       };
     }
+  }
+
+  if (options.allowedHosts !== undefined && !options.allowedHosts(view.host, view.scheme)) {
+    logger.warn(
+      `waitress-proxy: Refused a request from "${peerAddress}" for a host not in allowedHosts: ` +
+        JSON.stringify(truncate(view.host ?? '(none)')),
+    );
+    return {
+      ok: false,
+      error: new HostNotAllowedError(view.host),
+      view: directView(options, input, peerAddress, peerTrusted),
+      headerChanges: options.clearUntrustedProxyHeaders
+        ? (removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined) ??
+          NO_CHANGES)
+        : NO_CHANGES,
+    };
   }
 
   if (options.clearUntrustedProxyHeaders) {
