@@ -55,8 +55,10 @@ export type Expectation =
       readonly headers?: Readonly<Record<string, string | undefined>>;
     }
   | { readonly outcome: 'malformed'; readonly header: string }
-  /** A trusted peer's request over Node's header-count cap: 431, nothing read. */
+  /** A trusted peer's request over Node's header-line cap: 431, nothing read. */
   | { readonly outcome: 'too-many-headers' }
+  /** A host `allowedHosts` does not list: a 400 naming it. */
+  | { readonly outcome: 'host-not-allowed'; readonly host: string }
   | { readonly outcome: 'refused-by-node'; readonly status: 400 | 431 };
 
 export interface AdversarialCase {
@@ -99,6 +101,7 @@ export const PROXY_HEADERS = [
   'cf-connecting-ip',
   'true-client-ip',
   'fastly-client-ip',
+  'x-forwarded-prefix',
 ] as const;
 
 const X_FORWARDED = {
@@ -1096,5 +1099,66 @@ export const CORPUS: readonly AdversarialCase[] = [
       view: { clientAddress: CLIENT, scheme: 'https', host: 'app.example' },
       headers: { host: 'app.example', 'x-forwarded-for': undefined },
     },
+  },
+
+  // --- X-Forwarded-Prefix: a prefix ends up in every link the app writes --
+  ...(
+    [
+      ['a scheme-relative URL (an open redirect in every link)', '//evil.example'],
+      ['a dot-dot segment', '/a/../b'],
+      ['an encoded slash', '/a%2Fb'],
+      ['a backslash', '/a\\evil.example'],
+      ['an absolute URL', 'https://evil.example'],
+      ['an encoded CR LF', '/a%0D%0ALocation:%20//evil.example'],
+      ['10,000 characters', `/${'a'.repeat(10_000)}`],
+    ] as const
+  ).map(([what, value]): AdversarialCase => ({
+    name: `X-Forwarded-Prefix with ${what} from a trusted proxy is refused`,
+    source: 'fastify/fastify-swagger-ui#240; expressjs/serve-static (open redirect via prefix)',
+    options: { trustedProxy: PROXY, trustedProxyHeaders: ['x-forwarded-prefix'] },
+    peer: PROXY,
+    headers: withHost(['X-Forwarded-Prefix', value]),
+    expected: { outcome: 'malformed', header: 'X-Forwarded-Prefix' },
+  })),
+  {
+    name: 'a forged X-Forwarded-Prefix from an untrusted peer is ignored and removed',
+    options: { trustedProxy: PROXY, trustedProxyHeaders: ['x-forwarded-prefix'] },
+    peer: STRANGER,
+    headers: withHost(['X-Forwarded-Prefix', '//evil.example']),
+    expected: { outcome: 'ignored' },
+  },
+
+  // --- allowedHosts: Host-header poisoning (password-reset links, caches) --
+  ...(
+    [
+      ['another host', 'evil.example'],
+      ['the allowed name as a prefix of another domain', 'app.example.evil.example'],
+      ['a name that only ends like it', 'evilapp.example'],
+      ['another port', 'app.example:8443'],
+      ['an IPv6 literal', '[2001:db8::1]'],
+      ['a trailing dot on another domain', 'evil.example.'],
+    ] as const
+  ).map(([what, host]): AdversarialCase => ({
+    name: `allowedHosts refuses Host with ${what}`,
+    source: 'Django CVE-2011-4139; ASP.NET Core HostFilteringMiddleware',
+    options: { allowedHosts: ['app.example:80', 'app.example:8080', '.backend.test'] },
+    peer: STRANGER,
+    headers: [['Host', host]],
+    expected: { outcome: 'host-not-allowed', host },
+  })),
+  {
+    name: 'allowedHosts refuses a trusted forwarded host it does not list, whatever Host says',
+    source: 'Django CVE-2012-4520 (X-Forwarded-Host poisoning)',
+    options: { ...X_FORWARDED, allowedHosts: ['.backend.test'] },
+    peer: PROXY,
+    headers: withHost(['X-Forwarded-Host', 'evil.example']),
+    expected: { outcome: 'host-not-allowed', host: 'evil.example' },
+  },
+  {
+    name: 'allowedHosts passes its host in any case and with a trailing dot',
+    options: { ...X_FORWARDED, allowedHosts: ['.backend.test'] },
+    peer: STRANGER,
+    headers: [['Host', 'API.Backend.Test.']],
+    expected: { outcome: 'ignored' },
   },
 ];

@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import { HostNotAllowedError } from '@waitress-proxy/core';
 import { MalformedProxyHeaderError, waitressProxy } from '@waitress-proxy/express';
 import { CORPUS } from './corpus.js';
 import { observationBody, runCaseOverSocket } from './wire.js';
@@ -31,8 +32,11 @@ const expressServer: ServerFactory = (options, maxHeaderSize) => {
     );
   });
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (err instanceof MalformedProxyHeaderError) res.status(err.status).send(err.message);
-    else next(err);
+    if (err instanceof MalformedProxyHeaderError || err instanceof HostNotAllowedError) {
+      res.status(err.status).send(err.message);
+    } else {
+      next(err);
+    }
   });
   return createServer(maxHeaderSize === undefined ? {} : { maxHeaderSize }, app);
 };

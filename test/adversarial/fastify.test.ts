@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HostNotAllowedError } from '@waitress-proxy/core';
 import {
   MalformedProxyHeaderError,
   waitressProxy,
@@ -25,7 +26,9 @@ const fastifyServer: ServerFactory = async (caseOptions, maxHeaderSize) => {
   });
   await app.register(waitressProxy, options);
   app.setErrorHandler((error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    if (!(error instanceof MalformedProxyHeaderError)) throw error;
+    if (!(error instanceof MalformedProxyHeaderError || error instanceof HostNotAllowedError)) {
+      throw error;
+    }
     void reply.status(error.statusCode).type('text/plain').send(error.message);
   });
   app.get('/*', (request, reply) => {

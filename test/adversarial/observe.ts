@@ -64,6 +64,14 @@ export function expectObservation(
     case 'too-many-headers':
       expect(seen.status).toBe(431);
       return;
+    case 'host-not-allowed':
+      expect({ status: seen.status, body: seen.body }).toEqual({
+        status: 400,
+        body: expect.stringContaining(
+          `Host ${JSON.stringify(expected.host)} is not allowed.`,
+        ) as unknown,
+      });
+      return;
     case 'malformed':
       expect({ status: seen.status, body: seen.body }).toEqual({
         status: 400,

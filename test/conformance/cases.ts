@@ -67,6 +67,10 @@ export interface ConformanceCase {
     | {
         /** The header the 400 names, as waitress spells it. */
         readonly malformed: string;
+      }
+    | {
+        /** Another refusal through the framework's error path (allowedHosts). */
+        readonly refused: { readonly status: number; readonly message: string };
       };
 }
 
@@ -125,6 +129,7 @@ const FORGED = [
   'CF-Connecting-IP: 203.0.113.66',
   'True-Client-IP: 203.0.113.66',
   'Fastly-Client-IP: 203.0.113.66',
+  'X-Forwarded-Prefix: //evil.example',
 ];
 const NO_PROXY_HEADERS = {
   'x-forwarded-for': undefined,
@@ -137,6 +142,7 @@ const NO_PROXY_HEADERS = {
   'cf-connecting-ip': undefined,
   'true-client-ip': undefined,
   'fastly-client-ip': undefined,
+  'x-forwarded-prefix': undefined,
 };
 
 const untrusted: ConformanceCase[] = [
@@ -734,6 +740,62 @@ const prefix: ConformanceCase[] = [
     path: '/foo/x',
     expected: { view: viewOf(STRANGER, { prefix: '/foo', path: '/x' }), app: { path: '/x' } },
   },
+  {
+    name: 'X-Forwarded-Prefix from a trusted proxy, then urlPrefix: the prefix of both, the path as sent',
+    options: { trustedProxy: PROXY, trustedProxyHeaders: 'x-forwarded-prefix', urlPrefix: '/v2' },
+    peer: PROXY,
+    path: '/v2/x',
+    headers: ['X-Forwarded-Prefix: /shop'],
+    expected: {
+      view: viaProxy({ prefix: '/shop/v2', path: '/x' }),
+      app: { path: '/x' },
+      headers: { 'x-forwarded-prefix': '/shop' },
+    },
+  },
+  ...['//evil.example', '/a/../b', '/a%2Fb', 'https://evil.example'].map(
+    (value): ConformanceCase => ({
+      name: `X-Forwarded-Prefix ${JSON.stringify(value)} from a trusted proxy is a 400`,
+      options: { trustedProxy: PROXY, trustedProxyHeaders: 'x-forwarded-prefix' },
+      peer: PROXY,
+      headers: [`X-Forwarded-Prefix: ${value}`],
+      expected: { malformed: 'X-Forwarded-Prefix' },
+    }),
+  ),
+];
+
+/** allowedHosts: Host-header poisoning refused through each framework's error path. */
+const allowedHosts: ConformanceCase[] = [
+  {
+    name: 'allowedHosts: a listed host passes',
+    options: { allowedHosts: ['app.example'] },
+    peer: STRANGER,
+    expected: { view: viewOf(STRANGER) },
+  },
+  {
+    name: 'allowedHosts: a trusted forwarded host in the list passes',
+    options: { ...X_FORWARDED, allowedHosts: ['.shop.example'] },
+    peer: PROXY,
+    headers: ['X-Forwarded-Host: www.shop.example'],
+    expected: {
+      view: viaProxy({ host: 'www.shop.example', hostname: 'www.shop.example' }),
+    },
+  },
+  ...['evil.example', 'app.example.evil.example', 'evilapp.example', 'app.example:8443'].map(
+    (host): ConformanceCase => ({
+      name: `allowedHosts: Host ${host} is refused with a 400 naming it`,
+      options: { allowedHosts: ['app.example:80', 'app.example:8080'] },
+      peer: STRANGER,
+      headers: [`Host: ${host}`],
+      expected: { refused: { status: 400, message: `Host "${host}" is not allowed.` } },
+    }),
+  ),
+  {
+    name: 'allowedHosts: a trusted forwarded host outside the list is refused, whatever Host says',
+    options: { ...X_FORWARDED, allowedHosts: ['app.example'] },
+    peer: PROXY,
+    headers: ['X-Forwarded-Host: evil.example'],
+    expected: { refused: { status: 400, message: 'Host "evil.example" is not allowed.' } },
+  },
 ];
 
 /** The set-ups of waitress's reverse-proxy document. */
@@ -849,5 +911,6 @@ export const CASES: readonly ConformanceCase[] = [
   ...forwarded,
   ...trust,
   ...prefix,
+  ...allowedHosts,
   ...setups,
 ];

@@ -13,7 +13,7 @@ import { MalformedProxyHeaderError, waitressProxy } from '@waitress-proxy/expres
 import { DIRECT_HOST, PROXY, STRANGER } from './cases.js';
 import { close, listen, send, withHost } from './client.js';
 import type { Exchange, ListenHost } from './client.js';
-import { RecordingLogger, describeConformance } from './harness.js';
+import { RecordingLogger, describeConformance, isAdapterError } from './harness.js';
 import type { ErrorReport, Harness, Observation } from './harness.js';
 
 interface ExpressVersion {
@@ -63,7 +63,7 @@ function observe(req: Request, major: 4 | 5): Observation {
 
 /** Renders an error the way an app's own handler would, as an `ErrorReport`. */
 function reportError(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (!(err instanceof MalformedProxyHeaderError)) {
+  if (!isAdapterError(err)) {
     next(err);
     return;
   }
@@ -127,6 +127,52 @@ const X_FORWARDED: WaitressProxyOptions = {
     'x-forwarded-port',
   ],
 };
+
+describe.each(VERSIONS)('$name: X-Forwarded-Prefix in req.baseUrl', (version) => {
+  const options: WaitressProxyOptions = {
+    trustedProxy: PROXY,
+    trustedProxyHeaders: ['x-forwarded-prefix'],
+    urlPrefix: '/v2',
+  };
+
+  it.each([
+    ['a Router', () => version.createRouter()],
+    ['a sub-app', () => version.createApp() as unknown as Router],
+  ])(
+    '%s mounted at /api sees the forwarded prefix, then urlPrefix, in baseUrl',
+    async (_kind, createMounted) => {
+      const app = version.createApp();
+      app.use(waitressProxy(options));
+      const mounted = createMounted();
+      mounted.get('/x', (req, res) => {
+        res.json(routing(req));
+      });
+      app.use('/api', mounted);
+
+      const { status, body } = await exchange(app, PROXY, '/v2/api/x', [
+        'X-Forwarded-Prefix: /shop',
+      ]);
+      expect(status).toBe(200);
+      expect(JSON.parse(body)).toEqual({
+        baseUrl: '/shop/v2/api',
+        url: '/x',
+        originalUrl: '/v2/api/x',
+        path: '/x',
+        ip: PROXY,
+      });
+    },
+  );
+
+  it('a forged X-Forwarded-Prefix from an untrusted peer leaves baseUrl alone', async () => {
+    const app = version.createApp();
+    app.use(waitressProxy(options));
+    app.get('/x', (req, res) => {
+      res.json({ ...routing(req), prefix: req.headers['x-forwarded-prefix'] ?? null });
+    });
+    const { body } = await exchange(app, STRANGER, '/v2/x', ['X-Forwarded-Prefix: //evil.example']);
+    expect(JSON.parse(body)).toMatchObject({ baseUrl: '/v2', prefix: null });
+  });
+});
 
 describe.each(VERSIONS)('$name: urlPrefix with mounted Routers and sub-apps', (version) => {
   const options = { urlPrefix: '/foo' };

@@ -12,12 +12,8 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WaitressProxyOptions } from '@waitress-proxy/core';
-import {
-  MalformedProxyHeaderError,
-  waitressProxy,
-  waitressProxyRewriteUrl,
-} from '@waitress-proxy/fastify';
-import { describeConformance } from './harness.js';
+import { waitressProxy, waitressProxyRewriteUrl } from '@waitress-proxy/fastify';
+import { describeConformance, isAdapterError } from './harness.js';
 import type { ErrorReport, Harness, Observation } from './harness.js';
 
 /** The conformance `Observation`, read through Fastify's API. */
@@ -48,7 +44,7 @@ function observe(request: FastifyRequest): Observation {
 
 /** Renders the adapter's error as an app's own handler would, as an `ErrorReport`. */
 function reportError(error: unknown, _request: FastifyRequest, reply: FastifyReply): void {
-  if (!(error instanceof MalformedProxyHeaderError)) throw error;
+  if (!isAdapterError(error)) throw error;
   const report: ErrorReport = {
     error: {
       name: error.name,

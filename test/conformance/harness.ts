@@ -3,7 +3,17 @@
  * runner that plays every row of `cases.ts` against it over real sockets.
  */
 import type { Server } from 'node:http';
-import type { ProxyLogger, ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
+import {
+  HostNotAllowedError,
+  MalformedProxyHeaderError,
+  TooManyHeadersError,
+} from '@waitress-proxy/core';
+import type {
+  ProxyLogger,
+  ProxyRequestError,
+  ProxyView,
+  WaitressProxyOptions,
+} from '@waitress-proxy/core';
 import { CASES, LOCAL_PORT, PEER_PORT } from './cases.js';
 import type { ConformanceCase, ExpectedView } from './cases.js';
 import { close, listen, send, withHost } from './client.js';
@@ -41,6 +51,15 @@ export interface Observation {
   readonly rawHeaders: readonly string[];
   /** `socket.remoteAddress` and `socket.remotePort` as Node reported them. */
   readonly socket: { readonly remoteAddress: string; readonly remotePort: number };
+}
+
+/** An error the core raises for a request: a 400 for a malformed header or a refused host, a 431. */
+export function isAdapterError(error: unknown): error is ProxyRequestError {
+  return (
+    error instanceof MalformedProxyHeaderError ||
+    error instanceof HostNotAllowedError ||
+    error instanceof TooManyHeadersError
+  );
 }
 
 /** What the app's error handler answers for an error the adapter raised. */
@@ -113,6 +132,17 @@ async function runCase(
       expect(logger.messages).toContainEqual(
         expect.stringContaining(`"${row.expected.malformed}" from "${row.peer}"`),
       );
+      return;
+    }
+
+    if ('refused' in row.expected) {
+      const { status, message } = row.expected.refused;
+      expect({ status: exchange.status, report: parse(exchange.body) as ErrorReport }).toEqual({
+        status,
+        report: {
+          error: { name: expect.any(String) as unknown, message, status, expose: true },
+        },
+      });
       return;
     }
 

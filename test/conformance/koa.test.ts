@@ -11,8 +11,8 @@ import type { RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { Middleware } from 'koa';
 import Koa2 from 'koa2';
-import { MalformedProxyHeaderError, waitressProxy } from '@waitress-proxy/koa';
-import { describeConformance } from './harness.js';
+import { waitressProxy } from '@waitress-proxy/koa';
+import { describeConformance, isAdapterError } from './harness.js';
 import type { ErrorReport, Harness, Observation } from './harness.js';
 
 // Koa 2 runs under Koa 3's types here (the properties read are the same);
@@ -48,7 +48,7 @@ const reportError: Middleware = async (ctx, next) => {
   try {
     await next();
   } catch (err) {
-    if (!(err instanceof MalformedProxyHeaderError)) throw err;
+    if (!isAdapterError(err)) throw err;
     const report: ErrorReport = {
       error: { name: err.name, message: err.message, status: err.status, expose: err.expose },
     };

@@ -175,11 +175,12 @@ export function explain(options: CompiledOptions, input: RequestInput): Explanat
       from: 'listening port',
       detail: "the app's own port",
     }),
-    prefix: {
-      value: view.prefix,
-      from: 'urlPrefix',
-      ...(view.prefix === '' ? { detail: 'none set' } : {}),
-    },
+    prefix: origin(
+      origins,
+      'prefix',
+      view.prefix,
+      view.prefix === '' ? { from: 'urlPrefix', detail: 'none set' } : { from: 'urlPrefix' },
+    ),
     warnings,
   };
   return { ...explanation, advice: adviceFor(options, explanation, error) };

@@ -35,6 +35,7 @@ export type ProxyHeaderName =
   | 'x-forwarded-port'
   | 'x-forwarded-by'
   | 'forwarded'
+  | 'x-forwarded-prefix'
   | SingleClientIpHeader;
 
 /**
@@ -66,7 +67,8 @@ export interface WaitressProxyOptions {
    * Which proxy headers a trusted proxy may set: any of `x-forwarded-for`,
    * `x-forwarded-host`, `x-forwarded-proto`, `x-forwarded-port`,
    * `x-forwarded-by`, or `forwarded` alone (RFC 7239; it cannot be mixed
-   * with the others). Beyond waitress, the client address may come instead
+   * with the others). Beyond waitress, `x-forwarded-prefix` (with either):
+   * the path prefix the proxy stripped, which becomes the view's `prefix`. Beyond waitress, the client address may come instead
    * from one header that carries it alone: `x-real-ip`, `cf-connecting-ip`,
    * `true-client-ip` or `fastly-client-ip` (with `x-forwarded-proto`,
    * `-host` and `-port` if wanted). Exactly one source of the client
@@ -175,6 +177,7 @@ export interface ResolvePlan {
   readonly forwardedHost: boolean;
   readonly forwardedProto: boolean;
   readonly forwardedPort: boolean;
+  readonly forwardedPrefix: boolean;
   /** The single client-IP header trusted (`cf-connecting-ip`...), if one is. */
   readonly clientIpHeader: SingleClientIpHeader | undefined;
   /** Whether `explain` or `diagnose` is on: each request then goes through `explain`. */
@@ -213,6 +216,7 @@ function buildPlan(options: CompiledOptions): ResolvePlan {
     forwardedHost: trusted.has('x-forwarded-host'),
     forwardedProto: trusted.has('x-forwarded-proto'),
     forwardedPort: trusted.has('x-forwarded-port'),
+    forwardedPrefix: trusted.has('x-forwarded-prefix'),
     clientIpHeader: SINGLE_CLIENT_IP_HEADERS.find((name) => trusted.has(name)),
     // Options made by hand may lack both: only a real setting turns them on.
     observed:
@@ -240,6 +244,7 @@ export const PROXY_HEADER_NAMES: readonly ProxyHeaderName[] = [
   'cf-connecting-ip',
   'true-client-ip',
   'fastly-client-ip',
+  'x-forwarded-prefix',
 ];
 
 const SINGLE_CLIENT_IP_HEADERS: readonly SingleClientIpHeader[] = [
@@ -431,7 +436,11 @@ function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
     }
     result.add(lower as ProxyHeaderName);
   }
-  if (result.has('forwarded') && [...result].some((name) => name.startsWith('x-forwarded-'))) {
+  // RFC 7239 has no prefix parameter: X-Forwarded-Prefix may go with Forwarded.
+  if (
+    result.has('forwarded') &&
+    [...result].some((name) => name.startsWith('x-forwarded-') && name !== 'x-forwarded-prefix')
+  ) {
     throw new WaitressProxyConfigError(
       'trustedProxyHeaders',
       `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +

@@ -759,6 +759,120 @@ const singleClientIp: Row[] = SINGLE_CLIENT_IP.flatMap(([name, display]): Row[] 
   ];
 });
 
+/** A proxy that strips `/app` and says so in X-Forwarded-Prefix (Traefik, Spring, ASP.NET). */
+const PREFIXED = {
+  trustedProxy: '10.0.0.5',
+  trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-prefix'],
+};
+
+const forwardedPrefix: Row[] = [
+  {
+    name: 'X-Forwarded-Prefix from a trusted proxy becomes the prefix; the path is left as the proxy sent it',
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app' }, url: '/api/x?q=1' },
+    expected: {
+      view: { prefix: '/app', path: '/api/x?q=1' },
+      headers: { 'x-forwarded-prefix': '/app' },
+    },
+  },
+  {
+    name: 'X-Forwarded-Prefix followed by urlPrefix when the path still starts with it',
+    options: { ...PREFIXED, urlPrefix: '/v2' },
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app' }, url: '/v2/api' },
+    expected: { view: { prefix: '/app/v2', path: '/api' } },
+  },
+  {
+    name: 'X-Forwarded-Prefix without urlPrefix when the path does not start with it',
+    options: { ...PREFIXED, urlPrefix: '/v2' },
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app' }, url: '/api' },
+    expected: { view: { prefix: '/app', path: '/api' } },
+  },
+  {
+    name: 'a trailing slash in X-Forwarded-Prefix is normalized away, and "/" is no prefix',
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app/' } },
+    expected: { view: { prefix: '/app' } },
+  },
+  {
+    name: 'X-Forwarded-Prefix "/" is no prefix',
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/' } },
+    expected: { view: { prefix: '' } },
+  },
+  {
+    name: 'several X-Forwarded-Prefix values: the oldest inside the window, the rest cut',
+    options: { ...PREFIXED, trustedProxyCount: 2 },
+    request: {
+      peer: '10.0.0.5',
+      headers: {
+        'X-Forwarded-For': '198.51.100.7, 10.0.0.4',
+        'X-Forwarded-Prefix': '/evil, /outer, /inner',
+      },
+    },
+    expected: { view: { prefix: '/outer' }, headers: { 'x-forwarded-prefix': '/outer, /inner' } },
+  },
+  {
+    name: 'percent-encoded characters other than "/", "\\" and "." are kept',
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/caf%C3%A9/a:b@c' } },
+    expected: { view: { prefix: '/caf%C3%A9/a:b@c' } },
+  },
+  {
+    name: 'X-Forwarded-Prefix from an untrusted peer is ignored and removed',
+    options: PREFIXED,
+    request: { peer: '10.0.0.9', headers: { 'X-Forwarded-Prefix': '//evil.example' } },
+    expected: { view: { prefix: '' }, headers: { 'x-forwarded-prefix': undefined } },
+  },
+  {
+    name: 'X-Forwarded-Prefix not in trustedProxyHeaders is removed',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: ['x-forwarded-for'] },
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app' } },
+    expected: { view: { prefix: '' }, headers: { 'x-forwarded-prefix': undefined } },
+  },
+  {
+    name: 'X-Forwarded-Prefix may be trusted beside Forwarded, which has no prefix parameter',
+    options: { trustedProxy: '10.0.0.5', trustedProxyHeaders: ['forwarded', 'x-forwarded-prefix'] },
+    request: {
+      peer: '10.0.0.5',
+      headers: { Forwarded: 'for=198.51.100.7', 'X-Forwarded-Prefix': '/app' },
+    },
+    expected: { view: { prefix: '/app', clientAddress: '198.51.100.7' } },
+  },
+  ...[
+    ['a scheme-relative URL', '//evil.example'],
+    ['a scheme-relative URL with a path', '//evil.example/x'],
+    ['an absolute URL', 'https://evil.example'],
+    ['a relative path', 'app'],
+    ['a ".." segment', '/a/../b'],
+    ['a "." segment', '/a/./b'],
+    ['an encoded slash', '/a%2Fb'],
+    ['an encoded slash, lower case', '/a%2fb'],
+    ['an encoded backslash', '/a%5Cb'],
+    ['an encoded dot', '/%2e%2e/b'],
+    ['a backslash', '/a\\b'],
+    ['an empty segment', '/a//b'],
+    ['a bad percent-encoding', '/a%zz'],
+    ['an encoded control character', '/a%0d%0aSet-Cookie:x'],
+    ['a space', '/a b'],
+    ['a query', '/a?b'],
+    ['a fragment', '/a#b'],
+    ['a non-ASCII character', '/café'],
+    ['10,000 characters', `/${'a'.repeat(10_000)}`],
+    ['1,025 characters', `/${'a'.repeat(1024)}`],
+  ].map(([what, value]): Row => ({
+    name: `X-Forwarded-Prefix with ${what} is malformed`,
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': value ?? '' } },
+    expected: { malformed: 'X-Forwarded-Prefix' },
+  })),
+  {
+    name: 'X-Forwarded-Prefix of exactly 1,024 characters is taken',
+    options: PREFIXED,
+    request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': `/${'a'.repeat(1023)}` } },
+    expected: { view: { prefix: `/${'a'.repeat(1023)}` } },
+  },
+];
+
 describe('resolve', () => {
   describe("the reverse-proxy document's set-ups", () => {
     it.each(documentedSetups)('$name', ({ options, request, expected }) => {
@@ -789,10 +903,17 @@ describe('resolve', () => {
       ...values,
       ...schemeAndPrefix,
       ...singleClientIp,
+      ...forwardedPrefix,
     ])('$name', ({ options, request }) => {
       const compiled = compileOptions({ logger: silent, ...options });
       const { input } = testInput(request);
       expect(explain(compiled, input).resolution).toEqual(resolve(compiled, input));
+    });
+  });
+
+  describe('X-Forwarded-Prefix', () => {
+    it.each(forwardedPrefix)('$name', ({ options, request, expected }) => {
+      expectOutcome(runRequest(options, request), expected);
     });
   });
 

@@ -17,6 +17,7 @@ import type { ProxyRequestError } from './errors.js';
 import { resolveObserved } from './diagnose.js';
 import { readForwarded } from './forwarded.js';
 import { INVALID_HOST, hostnameOf, parseHost } from './host.js';
+import { INVALID_PREFIX, forwardedPrefixOf } from './prefix.js';
 import { windowOf } from './list.js';
 import type { ForwardedNode } from './node.js';
 import { PROXY_HEADER_NAMES, planOf } from './options.js';
@@ -163,6 +164,7 @@ export const DISPLAY_NAMES: Readonly<Record<ProxyHeaderName, string>> = {
   'cf-connecting-ip': 'CF-Connecting-IP',
   'true-client-ip': 'True-Client-IP',
   'fastly-client-ip': 'Fastly-Client-IP',
+  'x-forwarded-prefix': 'X-Forwarded-Prefix',
 };
 
 /**
@@ -184,7 +186,7 @@ export function resolve(
 }
 
 /** A view field whose origin `explain` reports. */
-export type TracedField = 'clientAddress' | 'scheme' | 'host' | 'port';
+export type TracedField = 'clientAddress' | 'scheme' | 'host' | 'port' | 'prefix';
 
 /**
  * What `explain` learns from the rules as they run. `resolve` passes none:
@@ -207,7 +209,6 @@ export function resolveTraced(
   const peerAddress =
     input.peerAddress === undefined ? UNIX_SOCKET_PEER : peerAddressOf(input.peerAddress);
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
-  const headers = input.headers;
   const truncated = input.headersTruncated === true;
   const view = directView(options, input, peerAddress, peerTrusted);
   const plan = planOf(options);
@@ -225,7 +226,7 @@ export function resolveTraced(
           'headers may have been dropped.',
       );
     } else {
-      const result = applyTrustedHeaders(options, plan, headers, view, logger, trace);
+      const result = applyTrustedHeaders(options, plan, input, view, logger, trace);
       if (result instanceof MalformedProxyHeaderError) {
         error = result;
         logger.warn(
@@ -307,11 +308,12 @@ function directView(
 function applyTrustedHeaders(
   options: CompiledOptions,
   plan: ResolvePlan,
-  headers: RequestHeaders,
+  input: RequestInput,
   view: Mutable<ProxyView>,
   logger: ProxyLogger,
   trace: ResolveTrace | undefined,
 ): HeaderChange[] | undefined | MalformedProxyHeaderError {
+  const headers = input.headers;
   const count = options.trustedProxyCount;
   const hopTrust = plan.hopTrust;
   let changes: HeaderChange[] | undefined;
@@ -410,6 +412,28 @@ function applyTrustedHeaders(
           trace?.from('port', 'X-Forwarded-Port');
         }
         trace?.read('x-forwarded-port', value, 0);
+      }
+    }
+  }
+
+  if (plan.forwardedPrefix) {
+    const value = single(headers['x-forwarded-prefix']);
+    if (value !== undefined) {
+      // Several values: the oldest inside the window, as X-Forwarded-Host.
+      const chain = readForwardedHost(value, hostCount, 'X-Forwarded-Prefix');
+      if (chain instanceof MalformedProxyHeaderError) return chain;
+      if (chain !== undefined) {
+        const prefix = forwardedPrefixOf(chain.host);
+        if (prefix === undefined) {
+          return new MalformedProxyHeaderError('X-Forwarded-Prefix', INVALID_PREFIX, value);
+        }
+        // The proxy stripped its prefix; urlPrefix, if the path still has
+        // it, is stripped here and follows it.
+        const local = view.path !== originForm(input.url) ? options.urlPrefix : '';
+        view.prefix = prefix + local;
+        changes = cutTo(changes, 'x-forwarded-prefix', value, chain.start);
+        trace?.read('x-forwarded-prefix', value, chain.start);
+        trace?.from('prefix', 'X-Forwarded-Prefix');
       }
     }
   }
@@ -563,7 +587,8 @@ function proxyHeadersIn(headers: RequestHeaders): number {
     (headers['x-real-ip'] === undefined ? 0 : 64) |
     (headers['cf-connecting-ip'] === undefined ? 0 : 128) |
     (headers['true-client-ip'] === undefined ? 0 : 256) |
-    (headers['fastly-client-ip'] === undefined ? 0 : 512)
+    (headers['fastly-client-ip'] === undefined ? 0 : 512) |
+    (headers['x-forwarded-prefix'] === undefined ? 0 : 1024)
   );
 }
 

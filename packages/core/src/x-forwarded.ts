@@ -63,17 +63,19 @@ export interface ForwardedHostChain {
 /**
  * Reads the trusted window of `X-Forwarded-Host` (`count` entries), or
  * undefined when the header has no entry at all. Every entry inside the
- * window must be well quoted; the oldest is the host.
+ * window must be well quoted; the oldest is the host. `X-Forwarded-Prefix`
+ * follows the same rule (`header` names it in errors).
  */
 export function readForwardedHost(
   value: string,
   count: number,
+  header = 'X-Forwarded-Host',
 ): ForwardedHostChain | MalformedProxyHeaderError | undefined {
   const reader = new ListReader(value);
   let host: string | undefined;
   for (let read = 0; read < count && reader.previous(); read++) {
     host = unquote(reader.text);
-    if (host === undefined) return malformed('X-Forwarded-Host', INVALID_QUOTING, value);
+    if (host === undefined) return malformed(header, INVALID_QUOTING, value);
   }
   return host === undefined ? undefined : { host, start: reader.start };
 }

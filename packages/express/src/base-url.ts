@@ -29,7 +29,8 @@ export interface RoutedRequest {
 /**
  * Makes `req.baseUrl` carry `prefix` for the rest of the request.
  *
- * @param prefix the normalized, non-empty `urlPrefix`.
+ * @param prefix the view's non-empty prefix: `urlPrefix`, after a trusted
+ *   `X-Forwarded-Prefix` if there is one.
  * @param ownerNext the `next` this middleware received: the `next` of the
  *   router it is a layer of.
  */

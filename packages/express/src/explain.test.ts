@@ -23,7 +23,9 @@ async function start(options: WaitressProxyOptions) {
     res.json({ ip: req.ip, protocol: req.protocol });
   });
   const server = await new Promise<Server>((done) => {
-    const listening = app.listen(0, '127.0.0.1', () => { done(listening); });
+    const listening = app.listen(0, '127.0.0.1', () => {
+      done(listening);
+    });
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return { server, url, debug, warn };

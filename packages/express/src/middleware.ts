@@ -63,7 +63,9 @@ interface ExpressRequest extends IncomingMessage, RoutedRequest {
  * - `req.headers` and `req.rawHeaders`: `Host` set to the forwarded host,
  *   trusted proxy headers cut to the trusted window, untrusted ones removed;
  * - with `urlPrefix`: the router matches the path without the prefix,
- *   `req.baseUrl` starts with it, `req.originalUrl` is unchanged;
+ *   `req.baseUrl` starts with it, `req.originalUrl` is unchanged; a trusted
+ *   `X-Forwarded-Prefix` (the prefix the proxy stripped) goes first in
+ *   `req.baseUrl`;
  * - `req.forwarded`: the core's whole view.
  *
  * A malformed proxy header from a trusted proxy calls `next(err)` with a
@@ -122,10 +124,9 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
       return;
     }
 
-    if (prefix !== '') {
-      if (view.path !== url) req.url = routeUrl(compiled, url);
-      mountPrefix(req, prefix, next);
-    }
+    if (prefix !== '' && view.path !== url) req.url = routeUrl(compiled, url);
+    // urlPrefix, or a trusted X-Forwarded-Prefix followed by it.
+    if (view.prefix !== '') mountPrefix(req, view.prefix, next);
     next();
   }
   return waitressProxyMiddleware;
