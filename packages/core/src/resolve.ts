@@ -180,9 +180,10 @@ export function resolve(
   input: RequestInput,
   logger: ProxyLogger = options.logger,
 ): Resolution {
+  const plan = planOf(options);
   // The explain and diagnose options: off by default, one test when off.
-  if (planOf(options).observed) return resolveObserved(options, input, logger);
-  return resolveTraced(options, input, logger, undefined);
+  if (plan.observed) return resolveObserved(options, input, logger);
+  return resolveWithPlan(options, plan, input, logger, undefined);
 }
 
 /** A view field whose origin `explain` reports. */
@@ -206,12 +207,21 @@ export function resolveTraced(
   logger: ProxyLogger,
   trace: ResolveTrace | undefined,
 ): Resolution {
+  return resolveWithPlan(options, planOf(options), input, logger, trace);
+}
+
+function resolveWithPlan(
+  options: CompiledOptions,
+  plan: ResolvePlan,
+  input: RequestInput,
+  logger: ProxyLogger,
+  trace: ResolveTrace | undefined,
+): Resolution {
   const peerAddress =
     input.peerAddress === undefined ? UNIX_SOCKET_PEER : peerAddressOf(input.peerAddress);
   const peerTrusted = options.trust !== undefined && options.trust(peerAddress);
   const truncated = input.headersTruncated === true;
   const view = directView(options, input, peerAddress, peerTrusted);
-  const plan = planOf(options);
 
   let changes: HeaderChange[] | undefined;
   if (peerTrusted) {
