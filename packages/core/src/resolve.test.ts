@@ -1217,21 +1217,32 @@ describe('resolve', () => {
     ]);
   });
 
-  it('names a Unix-socket peer as localhost, the trustedProxy entry that matches it', () => {
+  it('names a Unix-socket peer as localhost, and warns once about the 127.0.0.1 trap', () => {
+    const logger = new RecordingLogger();
+    const compiled = compileOptions({
+      trustedProxy: '127.0.0.1',
+      trustedProxyHeaders: ['x-forwarded-for'],
+      logUntrustedProxyHeaders: true,
+      logger,
+    });
+    const { input } = testInput({ peer: null, headers: { 'X-Forwarded-For': '1.2.3.4' } });
+    resolve(compiled, input);
+    resolve(compiled, input);
+    const trap =
+      "waitress-proxy: A Unix-socket peer sent proxy headers, but trustedProxy does not match it: a socket peer has no address, so '127.0.0.1' and 'loopback' do not trust it. If your proxy connects over this socket, add 'unix' to trustedProxy (and let only the proxy open the socket: mode 660, the group of the proxy).";
+    const removed =
+      'waitress-proxy: Removed untrusted headers (X-Forwarded-For) from "localhost", which is not a trusted proxy. If it is your proxy, add "localhost" to trustedProxy; otherwise a client sent them, and the proxy in front should remove them.';
+    expect(logger.messages).toEqual([trap, removed, removed]);
+  });
+
+  it.each(['unix', 'localhost', 'UNIX'])('trustedProxy %j trusts a Unix-socket peer', (entry) => {
     const outcome = runRequest(
-      {
-        trustedProxy: '127.0.0.1',
-        trustedProxyHeaders: ['x-forwarded-for'],
-        logUntrustedProxyHeaders: true,
-      },
-      { peer: null, headers: { 'X-Forwarded-For': '1.2.3.4' } },
+      { trustedProxy: entry, trustedProxyHeaders: ['x-forwarded-for'] },
+      { peer: null, headers: { 'X-Forwarded-For': '203.0.113.7' } },
     );
-    expect(outcome.warnings).toEqual([
-      expect.stringContaining(
-        'from "localhost", which is not a trusted proxy. If it is your ' +
-          'proxy, add "localhost" to trustedProxy',
-      ) as unknown,
-    ]);
+    expect(outcome).toMatchObject({
+      view: { clientAddress: '203.0.113.7', peerAddress: 'localhost' },
+    });
   });
 
   it('tells a trusted proxy that sent headers it is not trusted for to list them', () => {

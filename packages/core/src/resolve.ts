@@ -277,11 +277,37 @@ function resolveWithPlan(
     };
   }
 
+  if (!peerTrusted && peerAddress === UNIX_SOCKET_PEER) warnUnixSocketTrap(options, input, logger);
   if (options.clearUntrustedProxyHeaders) {
     const untrusted = peerTrusted ? plan.untrustedHeaders : ALL_PROXY_HEADERS;
     changes = removeUntrusted(options, untrusted, input, peerAddress, changes, logger);
   }
   return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
+}
+
+/** The options that have warned about the Unix-socket trap: once each. */
+const warnedUnixSocket = new WeakSet<CompiledOptions>();
+
+/**
+ * The trap every nginx guide sets: behind `proxy_pass http://unix:...` the
+ * peer has no address, so `trustedProxy: '127.0.0.1'` (or `'loopback'`)
+ * trusts nothing and the app sees `localhost` and `http`, silently. Warn the
+ * first time proxy headers arrive that way.
+ */
+function warnUnixSocketTrap(
+  options: CompiledOptions,
+  input: RequestInput,
+  logger: ProxyLogger,
+): void {
+  if (options.trust === undefined || warnedUnixSocket.has(options)) return;
+  if (proxyHeadersIn(input.headers) === 0) return;
+  warnedUnixSocket.add(options);
+  logger.warn(
+    'waitress-proxy: A Unix-socket peer sent proxy headers, but trustedProxy does not match it: ' +
+      "a socket peer has no address, so '127.0.0.1' and 'loopback' do not trust it. If your proxy " +
+      "connects over this socket, add 'unix' to trustedProxy (and let only the proxy open the " +
+      'socket: mode 660, the group of the proxy).',
+  );
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

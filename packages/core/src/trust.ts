@@ -23,8 +23,9 @@ export type TrustFunction = (address: string) => boolean;
  *
  * - an address (`'10.0.0.5'`, `'::1'`), as waitress takes it;
  * - `'*'`: every peer is a trusted proxy, as in waitress;
- * - `'localhost'`: the peer of a Unix-socket server, which has no address
- *   (waitress names it so);
+ * - `'localhost'` or `'unix'`: the peer of a Unix-socket server, which has
+ *   no address (waitress names it `localhost`; `127.0.0.1` and `loopback` do
+ *   not match it);
  * - a CIDR range (`'10.0.0.0/8'`, `'10.0.0.0/255.0.0.0'`, `'fd00::/8'`);
  * - a name: `'loopback'` (127.0.0.0/8, ::1), `'linklocal'` (169.254.0.0/16,
  *   fe80::/10), `'uniquelocal'` (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
@@ -191,7 +192,8 @@ function addEntry(table: TrustTable, entry: string): void {
     for (const range of named) addEntry(table, range);
     return;
   }
-  if (entry.toLowerCase() === UNIX_SOCKET_PEER) {
+  // `unix` says what `localhost` means here: a peer without an address.
+  if (entry.toLowerCase() === UNIX_SOCKET_PEER || entry.toLowerCase() === 'unix') {
     table.exact.add(UNIX_SOCKET_PEER);
     return;
   }
@@ -256,7 +258,7 @@ function invalidEntry(entry: string): WaitressProxyConfigError {
     'trustedProxy',
     `invalid trustedProxy entry "${entry}". Write an IP address ('10.0.0.5'), a CIDR range ` +
       `('10.0.0.0/8' or '10.0.0.0/255.0.0.0'), one of 'loopback', 'linklocal', 'uniquelocal', ` +
-      `'localhost' (a Unix-socket peer) or '*', or pass a function (address) => boolean.`,
+      `'unix' or 'localhost' (a Unix-socket peer) or '*', or pass a function (address) => boolean.`,
   );
 }
 
