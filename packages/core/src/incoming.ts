@@ -4,6 +4,24 @@
  */
 import type { RequestHeaders, RequestInput } from './resolve.js';
 
+/**
+ * Where a PROXY protocol reader (`@waitress-proxy/proxy-protocol`) leaves,
+ * on the connection's socket, the client address the load balancer's PROXY
+ * header gave. `requestInput` takes it as the peer, as nginx's
+ * `real_ip_header proxy_protocol` does; the load balancer's own address stays
+ * in `socket.remoteAddress`. A `Symbol.for` key, so every copy of the
+ * packages agrees on it.
+ */
+export const PROXY_PROTOCOL_PEER: unique symbol = Symbol.for('@waitress-proxy/proxy-protocol:peer');
+
+/** What a PROXY header said about the connection. */
+export interface ProxyProtocolPeer {
+  /** The source address (IPv6 without brackets); undefined for a Unix-socket source. */
+  readonly address: string | undefined;
+  /** The source port; undefined for a Unix-socket source. */
+  readonly port: number | undefined;
+}
+
 /** The part of `http.IncomingMessage` (or `Http2ServerRequest`) the engine reads. */
 export interface IncomingRequest {
   readonly socket: {
@@ -14,6 +32,8 @@ export interface IncomingRequest {
     readonly encrypted?: boolean | undefined;
     /** The server that accepted the connection (Node's `net` sets it): its `maxHeadersCount`. */
     readonly server?: { readonly maxHeadersCount?: number | null | undefined } | null | undefined;
+    /** Set by a PROXY protocol reader: the peer its header gave. */
+    readonly [PROXY_PROTOCOL_PEER]?: ProxyProtocolPeer | undefined;
   };
   readonly headers: RequestHeaders;
   readonly url?: string | undefined;
@@ -38,6 +58,18 @@ const NODE_DEFAULT_RAW_ENTRIES = 2000;
  */
 export function requestInput(req: IncomingRequest, url: string = req.url ?? '/'): RequestInput {
   const socket = req.socket;
+  const proxied = socket[PROXY_PROTOCOL_PEER];
+  if (proxied !== undefined) {
+    return {
+      peerAddress: proxied.address,
+      peerPort: proxied.port,
+      localPort: socket.localPort,
+      encrypted: socket.encrypted === true,
+      headers: req.headers,
+      url,
+      headersTruncated: headersTruncated(req),
+    };
+  }
   return {
     peerAddress: socket.remoteAddress,
     peerPort: socket.remotePort,

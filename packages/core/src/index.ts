@@ -29,8 +29,8 @@ export { explain, formatExplanation } from './explain.js';
 export { optionsFromEnv, optionsFromStrings } from './strings.js';
 export { DIAGNOSED_COMBINATIONS } from './diagnose.js';
 export type { Explanation, FieldOrigin, HeaderOutcome, HeaderStep } from './explain.js';
-export { requestInput } from './incoming.js';
-export type { IncomingRequest } from './incoming.js';
+export { PROXY_PROTOCOL_PEER, requestInput } from './incoming.js';
+export type { IncomingRequest, ProxyProtocolPeer } from './incoming.js';
 export type { MutableHeaders } from './headers.js';
 export {
   MalformedProxyHeaderError,

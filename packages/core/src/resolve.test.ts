@@ -1,5 +1,5 @@
 import { compileOptions, PROXY_HEADER_NAMES } from './options.js';
-import { requestInput } from './incoming.js';
+import { PROXY_PROTOCOL_PEER, requestInput } from './incoming.js';
 import { resolve, routeUrl } from './resolve.js';
 import type { RequestInput } from './resolve.js';
 import { TooManyHeadersError } from './errors.js';
@@ -1153,6 +1153,22 @@ describe('resolve', () => {
       url: '/as-received',
     });
     expect(requestInput({ socket: {}, headers }).url).toBe('/');
+  });
+
+  it('requestInput takes the peer a PROXY protocol header gave, when a reader left one on the socket', () => {
+    const socket = {
+      remoteAddress: '10.0.0.1', // the load balancer
+      remotePort: 4000,
+      localPort: 8080,
+      [PROXY_PROTOCOL_PEER]: { address: '203.0.113.7', port: 51000 },
+    };
+    expect(requestInput({ socket, headers: {} })).toMatchObject({
+      peerAddress: '203.0.113.7',
+      peerPort: 51000,
+      localPort: 8080,
+    });
+    const unix = { ...socket, [PROXY_PROTOCOL_PEER]: { address: undefined, port: undefined } };
+    expect(requestInput({ socket: unix, headers: {} }).peerAddress).toBeUndefined();
   });
 
   // Node's arithmetic: maxHeadersCount unset keeps 2,000 rawHeaders entries
