@@ -788,6 +788,16 @@ const forwardedPrefix: Row[] = [
     expected: { view: { prefix: '/app', path: '/api' } },
   },
   {
+    name: 'a URL in the query of a path outside urlPrefix does not add urlPrefix (origin-form is not absolute-form)',
+    options: { ...PREFIXED, urlPrefix: '/v2' },
+    request: {
+      peer: '10.0.0.5',
+      headers: { 'X-Forwarded-Prefix': '/app' },
+      url: '/other?next=http://b/v2/c',
+    },
+    expected: { view: { prefix: '/app', path: '/other?next=http://b/v2/c' } },
+  },
+  {
     name: 'a trailing slash in X-Forwarded-Prefix is normalized away, and "/" is no prefix',
     options: PREFIXED,
     request: { peer: '10.0.0.5', headers: { 'X-Forwarded-Prefix': '/app/' } },

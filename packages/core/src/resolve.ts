@@ -635,7 +635,7 @@ function proxyHeadersIn(headers: RequestHeaders): number {
  * is first reduced to its path and query, as waitress does, prefix or not.
  */
 function stripPrefix(target: string, prefix: string): string {
-  const url = target.charCodeAt(0) === 0x2f /* / */ ? target : originForm(target);
+  const url = originForm(target);
   if (prefix === '' || !url.startsWith(prefix)) return url;
   const next = url.charCodeAt(prefix.length);
   // End of URL, start of the query, or a slash: the prefix is a whole segment.
@@ -663,6 +663,9 @@ export function routeUrl(options: CompiledOptions, url: string): string {
  * scheme and host and this, never from a client's absolute-form target.
  */
 export function originForm(target: string): string {
+  // Origin-form may hold `://` in its path or query (`/login?next=http://a/b`):
+  // that is no authority.
+  if (target.charCodeAt(0) === 0x2f /* / */) return target;
   const scheme = target.indexOf('://');
   if (scheme === -1) return target;
   const authorityEnd = scheme + 3;
