@@ -11,7 +11,7 @@ describe.each(KOA_VERSIONS)('%s: explain and diagnose', (_version, KoaClass) => 
   async function run(options: WaitressProxyOptions, peer: string, lines: string[], times = 1) {
     const debug: string[] = [];
     const warn: string[] = [];
-    const app = new (KoaClass)();
+    const app = new KoaClass();
     app.use(
       waitressProxy({
         ...options,

@@ -46,9 +46,12 @@ interface MemoizedUrl {
  * - `ctx.ip`, `ctx.ips`: the client's address and the trusted chain, client
  *   first;
  * - `ctx.protocol`, `ctx.secure`: from the scheme;
- * - `ctx.host`, `ctx.hostname` (and so `ctx.subdomains`), `ctx.href`,
- *   `ctx.URL`, and in Koa 2 `ctx.origin` (Koa 3's `ctx.origin` is the
- *   `Origin` request header, which no proxy rewrites);
+ * - `ctx.host`, `ctx.hostname` (and so `ctx.subdomains`), and in Koa 2
+ *   `ctx.origin` (Koa 3's `ctx.origin` is the `Origin` request header, which
+ *   no proxy rewrites);
+ * - `ctx.href`, `ctx.URL`: that scheme and host, then the path and query of
+ *   `ctx.originalUrl`: an absolute-form target (`GET https://evil.example/x`),
+ *   which Koa's own `href` returns as sent, names neither;
  * - `ctx.headers` and `ctx.req.rawHeaders`: `Host` set to the forwarded host,
  *   trusted proxy headers cut to the trusted window, untrusted ones removed;
  * - with `urlPrefix`: `ctx.path` and `ctx.url` (and so routing) without the

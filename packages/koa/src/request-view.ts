@@ -3,9 +3,13 @@
  *
  * Koa 2 and 3 compute `protocol`, `host`, `hostname` and `ips` in getters on
  * the request prototype, from the headers and `app.proxy`,
- * `app.proxyIpHeader` and `app.maxIpsCount`; everything else that depends on
- * the proxy (`secure`, `origin` in Koa 2, `href`, `URL`, `subdomains`) is
- * built from those four, and `ctx.*` delegates to `ctx.request.*`. Koa makes
+ * `app.proxyIpHeader` and `app.maxIpsCount`; `secure`, `origin` in Koa 2 and
+ * `subdomains` are built from those four, and `ctx.*` delegates to
+ * `ctx.request.*`. `href` and `URL` are built from them too, except for an
+ * absolute-form target (`GET https://evil.example/x`, RFC 9112 3.2.2), which
+ * Koa returns as it came: any client could choose the scheme and host an app
+ * builds links from. So those two are replaced as well, built from the
+ * view's scheme and host and the target's path and query. Koa makes
  * each `ctx.request` with `Object.create(app.request)`, so one accessor per
  * name on `app.request` covers every request of that app: it is installed
  * once, on the app's first request, and per request the middleware only
@@ -15,6 +19,7 @@
  * `ip` is not here: Koa has a setter for it (a memo slot that its getter
  * reads first), which the middleware uses.
  */
+import { originForm } from '@waitress-proxy/core';
 import type { ProxyView } from '@waitress-proxy/core';
 
 // Symbol.for, so that the ESM and CommonJS builds loaded side by side (the
@@ -24,11 +29,14 @@ const INSTALLED = Symbol.for('@waitress-proxy/koa:installed');
 /** Where a patched `app.request` keeps Koa's own getter of each name. */
 const FALLBACKS = Symbol.for('@waitress-proxy/koa:fallbacks');
 
-type Name = 'protocol' | 'host' | 'hostname' | 'ips';
+type Name = 'protocol' | 'host' | 'hostname' | 'ips' | 'href' | 'URL';
 type Fallbacks = Readonly<Record<Name, ((this: unknown) => unknown) | undefined>>;
 
 interface ViewHolder {
   [VIEW]?: ProxyView;
+  /** Koa's own fields, read by `href` and `URL`. */
+  originalUrl?: string;
+  memoizedURL?: unknown;
   [INSTALLED]?: true;
   [FALLBACKS]?: Fallbacks;
 }
@@ -38,10 +46,11 @@ function fallback(request: ViewHolder, name: Name): unknown {
 }
 
 /**
- * Koa's getters that read proxy headers, and what each returns instead:
- * one plain function per name (closures made in a loop would share one
- * call site for all four), each reading the view in a line V8 can inline.
- * Koa returns `''` for a missing host, and a new `ips` array on every read.
+ * Koa's getters that read proxy headers or an absolute-form target, and what
+ * each returns instead: one plain function per name (closures made in a loop
+ * would share one call site for all of them), each reading the view in a line
+ * V8 can inline. Koa returns `''` for a missing host, and a new `ips` array
+ * on every read.
  */
 const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
   protocol() {
@@ -60,7 +69,36 @@ const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
     const view = this[VIEW];
     return view === undefined ? fallback(this, 'ips') : view.ips.slice();
   },
+  href() {
+    const view = this[VIEW];
+    return view === undefined ? fallback(this, 'href') : hrefOf(view, this.originalUrl);
+  },
+  // Memoized where Koa memoizes it (the middleware clears an earlier memo).
+  URL() {
+    const view = this[VIEW];
+    if (view === undefined) return fallback(this, 'URL');
+    if (this.memoizedURL == null) {
+      try {
+        // Without a host, `http:///evil.example/x` would parse with the
+        // path's first segment as the host: Koa's empty URL instead.
+        if (view.host === undefined || view.host === '') throw new TypeError('no host');
+        this.memoizedURL = new URL(hrefOf(view, this.originalUrl));
+      } catch {
+        // Koa's answer for a URL it cannot parse.
+        this.memoizedURL = Object.create(null) as unknown;
+      }
+    }
+    return this.memoizedURL;
+  },
 };
+
+/**
+ * Koa's `href` (`protocol://host` + `originalUrl`, `''` for a missing host),
+ * from the view and the target's path and query.
+ */
+function hrefOf(view: ProxyView, originalUrl = ''): string {
+  return `${view.scheme}://${view.host ?? ''}${originForm(originalUrl)}`;
+}
 
 function forwarded(this: ViewHolder): ProxyView | undefined {
   return this[VIEW];
