@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { optionsFromEnv } from '@waitress-proxy/core';
 import type { RequestInput, WaitressProxyOptions } from '@waitress-proxy/core';
 import { addHeaderLine, parseRequestHead } from './request-head.js';
 
@@ -14,7 +15,9 @@ Explains how waitress-proxy resolves one request: which trustedProxy entry
 matched the peer, what became of each proxy header, where the client
 address, scheme, host and port came from, and what to change.
 
-Configuration (as the adapters take it; waitress's snake_case works too):
+Configuration (as the adapters take it; waitress's snake_case works too;
+WAITRESS_PROXY_* environment variables, as optionsFromEnv reads them, are
+the defaults):
   --trusted-proxy VALUE           an address, CIDR, loopback, localhost, '*';
                                   repeat or separate with commas/spaces
   --trusted-proxy-count N         a positive integer or Infinity
@@ -73,8 +76,17 @@ function respell(arg: string): string {
   return ours === undefined ? arg : ours + (equals === -1 ? '' : arg.slice(equals));
 }
 
-/** Reads `argv` (without node and the script); `readInput` reads `--request -`. */
-export function parseCommand(argv: readonly string[], readInput: () => string): ExplainCommand {
+/**
+ * Reads `argv` (without node and the script); `readInput` reads `--request -`.
+ * `env` gives defaults for the configuration, as `optionsFromEnv` reads it
+ * (`WAITRESS_PROXY_TRUSTED_PROXY=...`): what the app itself may read; flags
+ * override it.
+ */
+export function parseCommand(
+  argv: readonly string[],
+  readInput: () => string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): ExplainCommand {
   const [subcommand, ...rest] = argv;
   if (subcommand === '-h' || subcommand === '--help' || subcommand === undefined) {
     return { help: true, json: false, options: {}, input: emptyInput() };
@@ -116,7 +128,9 @@ export function parseCommand(argv: readonly string[], readInput: () => string): 
   const values = parsed.values;
   if (values.help === true) return { help: true, json: false, options: {}, input: emptyInput() };
 
-  const options: { -readonly [K in keyof WaitressProxyOptions]: WaitressProxyOptions[K] } = {};
+  const options: { -readonly [K in keyof WaitressProxyOptions]: WaitressProxyOptions[K] } = {
+    ...optionsFromEnv(env),
+  };
   if (values['trusted-proxy'] !== undefined) options.trustedProxy = values['trusted-proxy'];
   if (values['trusted-proxy-count'] !== undefined) {
     const text = values['trusted-proxy-count'];

@@ -17,9 +17,10 @@ beforeAll(() => {
   }
 });
 
-function cli(args: string[], input?: string) {
+function cli(args: string[], input?: string, env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
     ...(input === undefined ? {} : { input }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -163,6 +164,21 @@ describe('waitress-proxy explain', () => {
     const result = cli(['explain', '--peer', '10.0.0.5', '--request', '-'], 'Host: a\r\n\r\n');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--request: the request head must start with a request line/);
+  });
+
+  it('reads WAITRESS_PROXY_* from the environment, and flags override it', () => {
+    const env = {
+      WAITRESS_PROXY_TRUSTED_PROXY: '10.0.0.5',
+      WAITRESS_PROXY_TRUSTED_PROXY_HEADERS: 'x-forwarded-for',
+    };
+    const args = ['explain', '--peer', '10.0.0.5', '-H', 'X-Forwarded-For: 203.0.113.7', '--json'];
+    const fromEnv = JSON.parse(cli(args, undefined, env).stdout) as { clientAddress: unknown };
+    expect(fromEnv.clientAddress).toEqual({ value: '203.0.113.7', from: 'X-Forwarded-For' });
+    const overridden = cli([...args, '--trusted-proxy', '10.0.0.6'], undefined, env);
+    expect(JSON.parse(overridden.stdout)).toMatchObject({ peer: { trusted: false } });
+    const bad = cli(args, undefined, { WAITRESS_PROXY_TRUSTED_PROXY_COUNT: 'two' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/trusted_proxy_count must be a positive integer or inf/);
   });
 
   it('--help documents the command and exits 0', () => {

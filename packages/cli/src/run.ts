@@ -12,6 +12,8 @@ import type { Explanation } from '@waitress-proxy/core';
 import { parseCommand, USAGE, UsageError } from './arguments.js';
 
 export interface CommandIo {
+  /** The environment: `WAITRESS_PROXY_*` variables give the configuration's defaults. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Standard input, read whole (for `--request -`). */
   readonly readInput: () => string;
   readonly stdout: (text: string) => void;
@@ -24,7 +26,7 @@ export const EXIT = { resolved: 0, refused: 1, invalid: 2 } as const;
 /** Runs the command; returns the exit status. */
 export function runCommand(argv: readonly string[], io: CommandIo): number {
   try {
-    const command = parseCommand(argv, io.readInput);
+    const command = parseCommand(argv, io.readInput, io.env);
     if (command.help) {
       io.stdout(`${USAGE}\n`);
       return EXIT.resolved;
