@@ -9,6 +9,7 @@ export { waitressProxy };
 export default waitressProxy;
 export type { WaitressProxyMiddleware } from './middleware.js';
 export {
+  HostNotAllowedError,
   MalformedProxyHeaderError,
   TooManyHeadersError,
   TrustedRangesUnavailableError,

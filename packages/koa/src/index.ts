@@ -7,10 +7,17 @@ import { waitressProxy } from './middleware.js';
 
 export { waitressProxy };
 export default waitressProxy;
-export { MalformedProxyHeaderError, WaitressProxyConfigError } from '@waitress-proxy/core';
+export {
+  HostNotAllowedError,
+  MalformedProxyHeaderError,
+  TooManyHeadersError,
+  TrustedRangesUnavailableError,
+  WaitressProxyConfigError,
+} from '@waitress-proxy/core';
 export type {
   ProxyLogger,
   ProxyView,
   TrustedProxy,
+  TrustedProxySource,
   WaitressProxyOptions,
 } from '@waitress-proxy/core';

@@ -9,6 +9,7 @@ import {
   requestInput,
   resolve,
   routeUrl,
+  trustGate,
 } from '@waitress-proxy/core';
 import type { ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import type { Middleware } from 'koa';
@@ -58,6 +59,10 @@ interface MemoizedUrl {
  *   prefix, `ctx.originalUrl` as received;
  * - `ctx.state.forwarded` and `ctx.request.forwarded`: the core's whole view.
  *
+ * With a range source in `trustedProxy` (`@waitress-proxy/ranges`), requests
+ * that arrive before its first load wait for it; if it failed, they throw a
+ * `TrustedRangesUnavailableError` (`status` 503) through `ctx.throw`.
+ *
  * A malformed proxy header from a trusted proxy is thrown through
  * `ctx.throw`: a `MalformedProxyHeaderError` with `status` 400, `expose`
  * true and a message naming the header, which upstream error-handling
@@ -72,8 +77,13 @@ interface MemoizedUrl {
  */
 export function waitressProxy(options?: WaitressProxyOptions): Middleware {
   const compiled = compileOptions(options);
+  const gate = trustGate(compiled);
 
-  return function waitressProxyMiddleware(ctx, next) {
+  const waitressProxyMiddleware: Middleware = function waitressProxyMiddleware(ctx, next): unknown {
+    if (gate !== undefined && !gate.open && gate.failure === undefined) {
+      // Before the range sources' first load: hold the request.
+      return gate.settled.then((): unknown => waitressProxyMiddleware(ctx, next));
+    }
     const { req, request } = ctx;
     const url = req.url ?? '/';
     const resolution = resolve(compiled, requestInput(req, url));
@@ -96,6 +106,7 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
       // the app's handlers get the MalformedProxyHeaderError itself.
       return ctx.throw(resolution.error);
     }
+    if (gate?.failure !== undefined) return ctx.throw(gate.failure);
 
     if (view.path !== url) {
       // The prefix was stripped (waitress's PATH_INFO). `ctx.originalUrl` was
@@ -104,4 +115,5 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
     }
     return next();
   };
+  return waitressProxyMiddleware;
 }
