@@ -1,0 +1,93 @@
+/**
+ * One NestJS app, served on either platform. The controller reads the
+ * forwarded values the way a Nest app does, through `@Req()`: the adapter has
+ * already put them on the platform's request (`req.ip`, `req.protocol`,
+ * `req.hostname`, `req.forwarded` on Express; `request.ip`, `request.protocol`,
+ * `request.host`, `request.forwarded` on Fastify).
+ */
+import 'reflect-metadata';
+import { Controller, Get, Module, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { waitressProxy as expressProxy } from '@waitress-proxy/express';
+import type { WaitressProxyOptions } from '@waitress-proxy/express';
+import { waitressProxy as fastifyProxy } from '@waitress-proxy/fastify';
+
+/** What the app reports about each request: what a Nest handler can read. */
+export interface Report {
+  readonly ip: string | undefined;
+  readonly protocol: string;
+  readonly host: string | undefined;
+  readonly forwardedFor: string | null;
+}
+
+/** What Express's `req` and Fastify's `request` have in common, after the adapter. */
+interface PlatformRequest {
+  readonly ip?: string;
+  readonly protocol: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly forwarded?: { readonly host: string | undefined };
+}
+
+@Controller()
+class ReportController {
+  @Get()
+  report(@Req() req: PlatformRequest): Report {
+    const forwardedFor = req.headers['x-forwarded-for'];
+    return {
+      ip: req.ip,
+      protocol: req.protocol,
+      host: req.forwarded?.host,
+      forwardedFor: typeof forwardedFor === 'string' ? forwardedFor : null,
+    };
+  }
+}
+
+// A Nest module is an empty class its decorator describes.
+@Module({ controllers: [ReportController] })
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class AppModule {}
+
+/**
+ * The app on Nest's Express platform. The middleware is installed with
+ * `app.use` before `listen` (or `init`): Nest registers its routes at
+ * `init`, and Express runs middleware in the order it was added, so a
+ * `waitressProxy` added after `init()` would never see a routed request.
+ */
+export async function createExpressApp(
+  options: WaitressProxyOptions,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule,
+    new ExpressAdapter(),
+    // Nest types its options as a class; every Nest app passes a literal.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    { logger: false },
+  );
+  app.use(expressProxy(options));
+  await app.init();
+  return app;
+}
+
+/**
+ * The app on Nest's Fastify platform. Nest creates Fastify with its logger
+ * off, so pass `logger` in the options (here `console`) or the plugin's
+ * warnings go nowhere.
+ */
+export async function createFastifyApp(
+  options: WaitressProxyOptions,
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule,
+    new FastifyAdapter(),
+    // Nest types its options as a class; every Nest app passes a literal.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    { logger: false },
+  );
+  await app.register(fastifyProxy, { logger: console, ...options });
+  await app.init();
+  return app;
+}
