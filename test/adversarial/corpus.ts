@@ -962,6 +962,25 @@ export const CORPUS: readonly AdversarialCase[] = [
     expected: { outcome: 'used', view: { clientAddress: CLIENT } },
   },
   {
+    name: 'a Unix-socket peer is trusted with "unix", the clearer spelling',
+    options: {
+      trustedProxy: 'unix',
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto'],
+    },
+    peer: PROXY,
+    transport: 'unix',
+    headers: withHost(['X-Forwarded-For', CLIENT], ['X-Forwarded-Proto', 'https']),
+    expected: { outcome: 'used', view: { clientAddress: CLIENT, scheme: 'https' } },
+  },
+  {
+    name: 'a Unix-socket peer is not trusted by trustedProxy 127.0.0.1, which every nginx guide suggests',
+    options: { trustedProxy: '127.0.0.1', trustedProxyHeaders: ['x-forwarded-for'] },
+    peer: PROXY,
+    transport: 'unix',
+    headers: withHost(['X-Forwarded-For', FORGED]),
+    expected: { outcome: 'ignored' },
+  },
+  {
     name: 'a Unix-socket peer is not trusted by a loopback trustedProxy, and does not crash',
     options: { trustedProxy: 'loopback', trustedProxyHeaders: ['x-forwarded-for'] },
     peer: PROXY,
