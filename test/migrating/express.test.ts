@@ -59,7 +59,9 @@ async function see(
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => { done(body); });
+          res.on('end', () => {
+            done(body);
+          });
         },
       );
       socketRequest.on('error', fail);
