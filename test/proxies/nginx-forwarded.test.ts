@@ -10,6 +10,6 @@ describeDeployment('nginx, RFC 7239 Forwarded', {
   site: 'nginx/waitress-proxy-forwarded.conf',
   options: { trustedProxy: '127.0.0.1', trustedProxyHeaders: 'forwarded' },
   proxyHeaders: (client, port) => ({
-    forwarded: `for=${client};host="localhost:${port}";proto=https`,
+    forwarded: `proto=https;host="localhost:${port}";for=${client}`,
   }),
 });
