@@ -12,7 +12,7 @@ import type { Reply } from './client.js';
 import { stopAll } from './processes.js';
 import { describeWithProxies, startProxy, Workspace } from './proxies.js';
 import type { ProxyKind, StartedProxy } from './proxies.js';
-import { FORGED_HEADERS, forgedValuesIn, nextClientAddress } from './sources.js';
+import { FORGED_HEADERS, HOSTILE_HOSTS, forgedValuesIn, nextClientAddress } from './sources.js';
 
 export interface Deployment {
   readonly proxy: ProxyKind;
@@ -139,6 +139,34 @@ export function describeDeployment(title: string, deployment: Deployment): void 
         expect(proxyHeadersOf(report)).toEqual(deployment.proxyHeaders(client, port));
         expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
       });
+
+      // A Host the client chose may reach the app as text (it is the
+      // client's own, as on a direct connection; allowedHosts refuses it),
+      // but the proxy's config must never let it choose the client address
+      // or the scheme, nor smuggle a host in as structure: a normal answer or
+      // a clean 400, never a 500.
+      it.each(HOSTILE_HOSTS)(
+        'Host %j through the proxy cannot choose the client address or smuggle a host',
+        async (host) => {
+          const client = nextClientAddress();
+          const reply = await get(`${prefix}/whoami`, client, { host });
+          expect(reply.status).not.toBeGreaterThanOrEqual(500);
+          // Caddy answers a Host that matches no site itself, 200 and empty:
+          // the request never reached the app.
+          if (reply.status === 200 && reply.body === '') return;
+          if (reply.status !== 200) {
+            expect(reply.status).toBe(400);
+            return;
+          }
+          const report = JSON.parse(reply.body) as AppReport;
+          expect({ clientAddress: report.clientAddress, scheme: report.scheme }).toEqual({
+            clientAddress: client,
+            scheme: 'https',
+          });
+          expect(report.hostname).not.toBe('evil.com');
+          expect(report.host).not.toMatch(/^evil\.com(:\d+)?$/);
+        },
+      );
 
       it('proxy headers forged straight to the app from an untrusted address are ignored and removed', async () => {
         const client = nextClientAddress();

@@ -33,3 +33,22 @@ export function forgedValuesIn(text: string): string[] {
     new RegExp(`(^|[^0-9a-z.])${value.replace(/\./g, '\\.')}($|[^0-9a-z.])`, 'i').test(text),
   );
 }
+
+/**
+ * Host values a client sends to break a proxy config that writes `$host`
+ * into a structured header (issue 14 item 1): quotes, commas, semicolons,
+ * `=`, spaces, a second port, and whole injected elements.
+ */
+export const HOSTILE_HOSTS = [
+  'x",for=6.6.6.6;host="evil.com',
+  'x",for="6.6.6.6',
+  'x", for=6.6.6.6',
+  'x;for=6.6.6.6',
+  'x;host=evil.com',
+  'x,for=6.6.6.6;host=evil.com;proto=https',
+  'x=y',
+  'x y',
+  'localhost:1:2',
+  'evil.com";proto="http',
+  '"',
+] as const;
