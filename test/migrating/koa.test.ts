@@ -47,7 +47,9 @@ async function see(
     };
   });
   const server = await new Promise<Server>((done) => {
-    const listening = app.listen(0, '127.0.0.1', () => { done(listening); });
+    const listening = app.listen(0, '127.0.0.1', () => {
+      done(listening);
+    });
   });
   try {
     const { port } = server.address() as AddressInfo;
