@@ -68,7 +68,15 @@ function runConsumer(file: string, source: string): unknown {
 const expected = {
   seen: { ip: '192.0.2.9', protocol: 'https', view: '192.0.2.9' },
   defaultIsNamed: true,
-  exports: ['MalformedProxyHeaderError', 'WaitressProxyConfigError', 'default', 'waitressProxy'],
+  exports: [
+    'HostNotAllowedError',
+    'MalformedProxyHeaderError',
+    'TooManyHeadersError',
+    'TrustedRangesUnavailableError',
+    'WaitressProxyConfigError',
+    'default',
+    'waitressProxy',
+  ],
 };
 
 describe('@waitress-proxy/koa as installed', () => {
