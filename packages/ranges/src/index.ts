@@ -1,0 +1,2 @@
+/** @waitress-proxy/ranges: trusted proxy ranges that stay current. */
+export {};
