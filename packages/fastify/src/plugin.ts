@@ -9,9 +9,16 @@ import {
   compileOptions,
   requestInput,
   resolve,
+  trustSourcesReady,
+  TrustedRangesUnavailableError,
   WaitressProxyConfigError,
 } from '@waitress-proxy/core';
-import type { ProxyLogger, ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
+import type {
+  CompiledOptions,
+  ProxyLogger,
+  ProxyView,
+  WaitressProxyOptions,
+} from '@waitress-proxy/core';
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
 import { followView } from './request-getters.js';
@@ -36,17 +43,32 @@ export type FastifyWaitressProxyOptions = WaitressProxyOptions;
 const PLUGIN_NAME = '@waitress-proxy/fastify';
 
 const plugin: FastifyPluginCallback<FastifyWaitressProxyOptions> = (fastify, options, done) => {
+  let compiled: CompiledOptions;
   try {
-    install(fastify, options);
+    compiled = install(fastify, options);
   } catch (error) {
     // Bad options fail `app.register()` (and `ready()`/`listen()`), at start-up.
     done(error as Error);
     return;
   }
-  done();
+  // Range sources in trustedProxy (`@waitress-proxy/ranges`): the app starts
+  // once their first load succeeded, and fails to start when it failed, so no
+  // request is ever answered without the ranges the user asked to trust.
+  if (compiled.trustSources.length === 0) {
+    done();
+    return;
+  }
+  trustSourcesReady(compiled).then(
+    () => {
+      done();
+    },
+    (error: unknown) => {
+      done(new TrustedRangesUnavailableError(error));
+    },
+  );
 };
 
-function install(fastify: FastifyInstance, options: WaitressProxyOptions): void {
+function install(fastify: FastifyInstance, options: WaitressProxyOptions): CompiledOptions {
   // Warnings at start-up go to the app's logger unless the options name one;
   // per request, to `request.log`, which carries the request id.
   const fixedLogger: ProxyLogger | undefined = options.logger;
@@ -97,6 +119,7 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): void 
       done(result.error);
     }
   });
+  return compiled;
 }
 
 /**
