@@ -58,21 +58,12 @@ const NODE_DEFAULT_RAW_ENTRIES = 2000;
  */
 export function requestInput(req: IncomingRequest, url: string = req.url ?? '/'): RequestInput {
   const socket = req.socket;
+  // A PROXY protocol reader's peer stands in for the socket's, whole: its
+  // port belongs to its address.
   const proxied = socket[PROXY_PROTOCOL_PEER];
-  if (proxied !== undefined) {
-    return {
-      peerAddress: proxied.address,
-      peerPort: proxied.port,
-      localPort: socket.localPort,
-      encrypted: socket.encrypted === true,
-      headers: req.headers,
-      url,
-      headersTruncated: headersTruncated(req),
-    };
-  }
   return {
-    peerAddress: socket.remoteAddress,
-    peerPort: socket.remotePort,
+    peerAddress: proxied === undefined ? socket.remoteAddress : proxied.address,
+    peerPort: proxied === undefined ? socket.remotePort : proxied.port,
     localPort: socket.localPort,
     encrypted: socket.encrypted === true,
     headers: req.headers,
