@@ -36,6 +36,7 @@ async function see(
   options: WaitressProxyOptions,
   from: string,
   headers: Record<string, string>,
+  listenOn = '127.0.0.1',
 ): Promise<Seen> {
   const app = express();
   app.use(waitressProxy({ ...options, logger: { warn() {} } }));
@@ -54,7 +55,7 @@ async function see(
     res.status(error.status ?? 500).json({});
   });
   const server = createServer(app);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  await new Promise<void>((done) => server.listen(0, listenOn, done));
   try {
     const { port } = server.address() as AddressInfo;
     return await new Promise<Seen>((done, fail) => {
@@ -202,6 +203,13 @@ const ROWS: readonly Row[] = [
 describe('ASP.NET Core ForwardedHeadersOptions → waitress-proxy: the documented behaviour', () => {
   it.each(ROWS)('%s', async (_documented, options, from, headers, expected) => {
     expect(await see(options, from, headers)).toMatchObject(expected);
+  });
+});
+
+describe('a dual-mode socket', () => {
+  it('an IPv4 KnownProxies entry matches the IPv4-mapped peer of a server listening on ::', async () => {
+    const seen = await see(ONE_PROXY, PROXY, { 'x-forwarded-for': '203.0.113.7' }, '::');
+    expect(seen).toMatchObject({ status: 200, ip: '203.0.113.7', peerAddress: PROXY });
   });
 });
 
