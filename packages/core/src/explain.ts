@@ -6,7 +6,7 @@
  */
 import { HostNotAllowedError, MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
 import { windowOf } from './list.js';
-import { PROXY_HEADER_NAMES, trustedProxyOf } from './options.js';
+import { PROXY_HEADER_NAMES, trustedHeadersConflict, trustedProxyOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName } from './options.js';
 import { DISPLAY_NAMES, resolveTraced } from './resolve.js';
 import type {
@@ -251,10 +251,21 @@ function adviceFor(
   }
   for (const step of headers) {
     if (step.outcome === 'not-trusted') {
+      const name = step.header.toLowerCase() as ProxyHeaderName;
+      const conflict = trustedHeadersConflict(new Set([...options.trustedHeaders, name]));
       advice.push(
-        `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders; if your ` +
-          `proxy sets it on every request, add "${step.header.toLowerCase()}" to ` +
-          'trustedProxyHeaders, otherwise remove it at the proxy.',
+        conflict === undefined
+          ? `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders; if ` +
+              `your proxy sets it on every request, add "${name}" to trustedProxyHeaders, ` +
+              'otherwise remove it at the proxy.'
+          : `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders, and ` +
+              'cannot be trusted together with ' +
+              conflict.headers
+                .filter((other) => other !== name)
+                .map((other) => `"${other}"`)
+                .join(', ') +
+              `; if your proxy sets it instead of them, trust it in their place, otherwise ` +
+              'remove it at the proxy.',
       );
     }
     if (step.outcome === 'malformed') {

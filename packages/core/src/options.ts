@@ -410,6 +410,48 @@ function compileCount(count: unknown): number {
   return count;
 }
 
+/** Trusted headers that cannot be read together, and why. */
+export interface TrustedHeadersConflict {
+  /** The headers of the set that exclude each other. */
+  readonly headers: readonly ProxyHeaderName[];
+  /** What to change, for the start-up error. */
+  readonly message: string;
+}
+
+/**
+ * Why a set of trusted headers cannot work together, or undefined when it
+ * can. compileOptions throws with it; explain asks it before advising to
+ * trust one more header, so its advice never names a configuration that
+ * would not start.
+ */
+export function trustedHeadersConflict(
+  headers: ReadonlySet<ProxyHeaderName>,
+): TrustedHeadersConflict | undefined {
+  // RFC 7239 has no prefix parameter: X-Forwarded-Prefix may go with Forwarded.
+  const xForwarded = [...headers].filter(
+    (name) => name.startsWith('x-forwarded-') && name !== 'x-forwarded-prefix',
+  );
+  if (headers.has('forwarded') && xForwarded.length > 0) {
+    return {
+      headers: ['forwarded', ...xForwarded],
+      message:
+        `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
+        `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
+    };
+  }
+  const sources = CLIENT_ADDRESS_SOURCES.filter((name) => headers.has(name));
+  if (sources.length > 1) {
+    return {
+      headers: sources,
+      message:
+        `trustedProxyHeaders names ${sources.length} sources of the client address ` +
+        `(${sources.join(', ')}): a client could choose which one the app reads. Keep only the ` +
+        'one your proxy sets or overwrites on every request.',
+    };
+  }
+  return undefined;
+}
+
 function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
   let names: string[];
   if (headers === undefined) return new Set();
@@ -436,25 +478,9 @@ function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
     }
     result.add(lower as ProxyHeaderName);
   }
-  // RFC 7239 has no prefix parameter: X-Forwarded-Prefix may go with Forwarded.
-  if (
-    result.has('forwarded') &&
-    [...result].some((name) => name.startsWith('x-forwarded-') && name !== 'x-forwarded-prefix')
-  ) {
-    throw new WaitressProxyConfigError(
-      'trustedProxyHeaders',
-      `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
-        `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
-    );
-  }
-  const sources = CLIENT_ADDRESS_SOURCES.filter((name) => result.has(name));
-  if (sources.length > 1) {
-    throw new WaitressProxyConfigError(
-      'trustedProxyHeaders',
-      `trustedProxyHeaders names ${sources.length} sources of the client address ` +
-        `(${sources.join(', ')}): a client could choose which one the app reads. Keep only the ` +
-        'one your proxy sets or overwrites on every request.',
-    );
+  const conflict = trustedHeadersConflict(result);
+  if (conflict !== undefined) {
+    throw new WaitressProxyConfigError('trustedProxyHeaders', conflict.message);
   }
   return result;
 }
