@@ -13,133 +13,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
-import type { Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
-import Fastify from 'fastify';
-import Koa from 'koa';
-import { waitressProxy as expressProxy } from '@waitress-proxy/express';
-import { waitressProxy as fastifyProxy } from '@waitress-proxy/fastify';
-import { waitressProxy as koaProxy } from '@waitress-proxy/koa';
-import type { ProxyLogger, ProxyView, WaitressProxyOptions } from '@waitress-proxy/core';
 import { makeCertificate } from '../../examples/demo/src/certificate.js';
 import { request } from './support/client.js';
 import { stopAll } from './support/processes.js';
 import { describeWithProxies, startProxy, Workspace } from './support/proxies.js';
 import type { StartedProxy } from './support/proxies.js';
+import { RecordingLogger, startShapeApp } from './support/shape-apps.js';
+import type { Seen, ShapeApp, ShapeFramework } from './support/shape-apps.js';
 import { FORGED, FORGED_HEADERS, forgedValuesIn, nextClientAddress } from './support/sources.js';
 
-type Framework = 'express' | 'fastify' | 'koa';
-const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'koa'];
+const FRAMEWORKS: readonly ShapeFramework[] = ['express', 'fastify', 'koa'];
 
 const HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port'];
-
-/** What each app answers: the framework's own getters, the view, the headers. */
-interface Seen {
-  readonly clientAddress: string | undefined;
-  readonly scheme: string;
-  readonly host: string | undefined;
-  readonly view: ProxyView | undefined;
-  readonly headers: Readonly<Record<string, unknown>>;
-}
-
-class RecordingLogger implements ProxyLogger {
-  readonly messages: string[] = [];
-  warn(message: string): void {
-    this.messages.push(message);
-  }
-}
-
-interface SocketApp {
-  close(): Promise<void>;
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((done) =>
-    server.close(() => {
-      done();
-    }),
-  );
-}
-
-function listenOn(server: Server, path: string): Promise<SocketApp> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(path, () => {
-      server.off('error', fail);
-      done({ close: () => closeServer(server) });
-    });
-  });
-}
-
-/** Starts `framework`'s app on the Unix socket `path`. */
-async function startApp(
-  framework: Framework,
-  path: string,
-  options: WaitressProxyOptions,
-): Promise<SocketApp> {
-  switch (framework) {
-    case 'express': {
-      const app = express();
-      app.use(expressProxy(options));
-      app.get('/whoami', (req, res) => {
-        const seen: Seen = {
-          clientAddress: req.ip,
-          scheme: req.protocol,
-          host: req.get('host'),
-          view: req.forwarded,
-          headers: req.headers,
-        };
-        res.json(seen);
-      });
-      return listenOn(createServer(app), path);
-    }
-    case 'fastify': {
-      const app = Fastify();
-      await app.register(fastifyProxy, options);
-      app.get('/whoami', (req): Seen => ({
-        clientAddress: req.ip,
-        scheme: req.protocol,
-        host: req.host,
-        view: req.forwarded,
-        headers: req.headers,
-      }));
-      // Fastify's own socket form.
-      await app.listen({ path });
-      return {
-        close: async () => {
-          app.server.closeAllConnections();
-          await app.close();
-        },
-      };
-    }
-    case 'koa': {
-      const app = new Koa();
-      app.silent = true;
-      app.use(koaProxy(options));
-      app.use((ctx) => {
-        const seen: Seen = {
-          clientAddress: ctx.ip,
-          scheme: ctx.protocol,
-          host: ctx.host,
-          view: ctx.state.forwarded,
-          headers: ctx.headers,
-        };
-        ctx.body = seen;
-      });
-      const handle = app.callback();
-      return listenOn(
-        createServer((req, res) => {
-          void handle(req, res);
-        }),
-        path,
-      );
-    }
-  }
-}
 
 /** The group nginx's worker runs as (it opens the socket), from /proc. */
 function workerGroupOf(masterPid: number): number {
@@ -196,7 +84,7 @@ describeWithProxies(['nginx'], 'nginx to an app on a Unix socket', () => {
     let proxy: StartedProxy;
     let trapProxy: StartedProxy;
     let trapLogger: RecordingLogger;
-    const apps: SocketApp[] = [];
+    const apps: ShapeApp[] = [];
     const socket = (): string => join(socketDir, 'app.sock');
 
     beforeAll(async () => {
@@ -208,20 +96,28 @@ describeWithProxies(['nginx'], 'nginx to an app on a Unix socket', () => {
       // nginx's worker, not root, must reach it.
       socketDir = mkdtempSync(join(tmpdir(), 'waitress-proxy-socket-'));
       apps.push(
-        await startApp(framework, socket(), {
-          trustedProxy: 'unix',
-          trustedProxyHeaders: HEADERS,
-          logger: new RecordingLogger(),
-        }),
+        await startShapeApp(
+          framework,
+          { path: socket() },
+          {
+            trustedProxy: 'unix',
+            trustedProxyHeaders: HEADERS,
+            logger: new RecordingLogger(),
+          },
+        ),
       );
       const trapSocket = join(socketDir, 'trap.sock');
       trapLogger = new RecordingLogger();
       apps.push(
-        await startApp(framework, trapSocket, {
-          trustedProxy: '127.0.0.1',
-          trustedProxyHeaders: HEADERS,
-          logger: trapLogger,
-        }),
+        await startShapeApp(
+          framework,
+          { path: trapSocket },
+          {
+            trustedProxy: '127.0.0.1',
+            trustedProxyHeaders: HEADERS,
+            logger: trapLogger,
+          },
+        ),
       );
       const site = 'nginx/waitress-proxy-unix.conf';
       proxy = await startProxy(workspace, tls, {
