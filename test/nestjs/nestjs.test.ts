@@ -8,10 +8,9 @@
  * before `init()` both work; `app.use` after `init()` is the trap: the
  * middleware never runs, which no middleware can notice, hence the docs.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { startNest } from './serve.js';
+import type { NestApp, RunningNest } from './serve.js';
 
 const PROXY = '127.0.0.2';
 const STRANGER = '127.0.0.3';
@@ -19,38 +18,18 @@ const OPTIONS = {
   trustedProxy: PROXY,
   trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'],
 };
-const EXAMPLE = join(__dirname, '..', '..', 'examples', 'nestjs');
 
-type App = 'express' | 'expressUseBeforeInit' | 'expressUseAfterInit' | 'fastify';
-
-let child: ChildProcess;
-let ports: Record<App, number>;
-let stderr = '';
+let nest: RunningNest;
+let ports: Readonly<Record<NestApp, number>>;
+const stderr = () => nest.stderr();
 
 beforeAll(async () => {
-  // NestJS 12 is ESM-only: the app runs in a process of its own (src/serve.ts).
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/serve.ts', JSON.stringify(OPTIONS)], {
-    cwd: EXAMPLE,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  ports = await new Promise((done, fail) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line !== undefined) done(JSON.parse(line) as Record<App, number>);
-    });
-    child.on('exit', (code) => {
-      fail(new Error(`the NestJS app exited with ${String(code)}:\n${stderr}`));
-    });
-  });
+  nest = await startNest(OPTIONS);
+  ports = nest.ports;
 }, 60_000);
 
 afterAll(async () => {
-  const exited = new Promise((done) => child.on('exit', done));
-  child.stdin?.end();
-  await exited;
+  await nest.stop();
 });
 
 function get(port: number, peer: string, headers: Record<string, string>) {
@@ -77,7 +56,7 @@ function get(port: number, peer: string, headers: Record<string, string>) {
   });
 }
 
-const PLATFORMS: readonly (readonly [string, App])[] = [
+const PLATFORMS: readonly (readonly [string, NestApp])[] = [
   ['Express platform, MiddlewareConsumer', 'express'],
   ['Express platform, app.use before init()', 'expressUseBeforeInit'],
   ['Fastify platform', 'fastify'],
@@ -118,8 +97,8 @@ describe.each(PLATFORMS)('NestJS 12, %s', (_name, app) => {
     expect(JSON.stringify(body)).toContain('Header \\"X-Forwarded-Proto\\" malformed.');
     // console.warn in the app's process: its standard error.
     const line = `Malformed proxy header "X-Forwarded-Proto" from "${PROXY}": not "http" or "https"; value: "${value}"`;
-    await until(() => stderr.includes(line));
-    expect(stderr).toContain(line);
+    await until(() => stderr().includes(line));
+    expect(stderr()).toContain(line);
   });
 });
 
