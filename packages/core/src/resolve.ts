@@ -304,7 +304,7 @@ function resolveWithPlan(
 }
 
 /**
- * An HTTP/2 request whose Host names another host than its `:authority`: the
+ * An HTTP/2 request whose Host differs from its `:authority`: the
  * two values, or undefined when they agree or one is missing. RFC 9113
  * section 8.3.1 says a client must not send such a request and a server
  * should treat it as malformed. Its danger is a split view: Fastify and the
