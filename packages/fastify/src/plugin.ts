@@ -68,10 +68,23 @@ const plugin: FastifyPluginCallback<FastifyWaitressProxyOptions> = (fastify, opt
   );
 };
 
+/**
+ * Whether Fastify was created without a logger (its default, and NestJS's
+ * FastifyAdapter's): `fastify.log` is then abstract-logging, one no-op for
+ * every level and no `level`. pino always has a `level`, so a logger the app
+ * silenced on purpose (`level: 'silent'`) is not taken for a missing one.
+ */
+function hasNoLogger(log: FastifyInstance['log']): boolean {
+  return typeof (log as { level?: unknown }).level !== 'string' && log.warn === log.error;
+}
+
 function install(fastify: FastifyInstance, options: WaitressProxyOptions): CompiledOptions {
   // Warnings at start-up go to the app's logger unless the options name one;
-  // per request, to `request.log`, which carries the request id.
-  const fixedLogger: ProxyLogger | undefined = options.logger;
+  // per request, to `request.log`, which carries the request id. Without a
+  // Fastify logger both would go nowhere: then to `console`, as on Express
+  // and Koa.
+  const fixedLogger: ProxyLogger | undefined =
+    options.logger ?? (hasNoLogger(fastify.log) ? console : undefined);
   const compiled = compileOptions({ ...options, logger: fixedLogger ?? fastify.log });
 
   if (fastify.hasRequestDecorator('forwarded')) {
