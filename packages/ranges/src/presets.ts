@@ -226,14 +226,15 @@ function urlSource(
   parse: (body: string) => Iterable<unknown>,
 ): RangeSource {
   const common = commonOptions(preset, options, widest);
-  const fetchList: unknown = options.fetch ?? globalThis.fetch;
-  if (typeof fetchList !== 'function') {
+  const candidate: unknown = options.fetch ?? globalThis.fetch;
+  if (typeof candidate !== 'function') {
     throw configError(
       preset,
       'fetch',
       `fetch must be a function (url, init) => Promise<Response>; this Node has no global fetch.`,
     );
   }
+  const fetchList = candidate as FetchFunction;
   const limits: ReadLimits = {
     timeout: positiveMs(preset, 'timeout', options.timeout, DEFAULTS.timeout),
     maxBytes: common.maxBytes,
