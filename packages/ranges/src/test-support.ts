@@ -8,6 +8,14 @@ import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import type { WaitressProxyOptions } from '@waitress-proxy/core';
+import { waitressProxy as expressProxy } from '@waitress-proxy/express';
+import { waitressProxy as fastifyProxy } from '@waitress-proxy/fastify';
+import { waitressProxy as koaProxy } from '@waitress-proxy/koa';
 
 /** The text of `fixtures/<name>`. */
 export function fixture(name: string): string {
@@ -126,3 +134,98 @@ export interface AppView {
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
 }
+
+/** An app on 127.0.0.1 that answers `GET /` with an {@link AppView}. */
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The client-address headers the apps report, wherever they still are. */
+export const CLIENT_IP_HEADERS = [
+  'cf-connecting-ip',
+  'true-client-ip',
+  'x-real-ip',
+  'x-forwarded-for',
+];
+
+/** What each app answers: the client address and the client-address headers that reached it. */
+function view(ip: string, headers: AppView['headers'], rawHeaders: string[]): AppView {
+  const raw: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (CLIENT_IP_HEADERS.includes(name.toLowerCase()))
+      raw.push(`${name}: ${rawHeaders[i + 1] ?? ''}`);
+  }
+  return {
+    ip,
+    headers: Object.fromEntries(
+      CLIENT_IP_HEADERS.filter((name) => headers[name] !== undefined).map((name) => [
+        name,
+        headers[name],
+      ]),
+    ),
+    rawHeaders: raw,
+  };
+}
+
+async function listen(server: Server): Promise<RunningApp> {
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => {
+          done();
+        });
+      }),
+  };
+}
+
+/** Starts an Express, Koa or Fastify app with the adapter's options. */
+export const START: Record<string, (options: WaitressProxyOptions) => Promise<RunningApp>> = {
+  express: (options) => {
+    const app = express();
+    app.use(expressProxy(options));
+    app.get('/', (req, res) => {
+      res.json(view(req.ip ?? '', req.headers, req.rawHeaders));
+    });
+    app.use(
+      (err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(err.status ?? 500).json({ error: err.message });
+      },
+    );
+    return listen(createServer(app));
+  },
+  koa: (options) => {
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        const err = error as Error & { status?: number };
+        ctx.status = err.status ?? 500;
+        ctx.body = { error: err.message };
+      }
+    });
+    app.use(koaProxy(options));
+    app.use((ctx) => {
+      ctx.body = view(ctx.ip, ctx.req.headers, ctx.req.rawHeaders);
+    });
+    const handle = app.callback();
+    return listen(
+      createServer((req, res) => {
+        void handle(req, res);
+      }),
+    );
+  },
+  fastify: async (options) => {
+    const app = Fastify();
+    await app.register(fastifyProxy, options);
+    app.get('/', (request) => view(request.ip, request.headers, request.raw.rawHeaders));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/`, close: () => app.close() };
+  },
+};
