@@ -35,7 +35,10 @@ export interface SourceOptions {
   widestPrefix?: { ipv4?: number; ipv6?: number };
   /** The most ranges a list may hold; a longer list is refused whole. Default 10 000. */
   maxRanges?: number;
-  /** The most bytes read from a list; a larger body is refused. Default 8 MiB. */
+  /**
+   * The most bytes read from a list; a larger body is refused. Default 8 MiB;
+   * 32 MiB for `cloudfront()`, whose `ip-ranges.json` lists every AWS service.
+   */
   maxBytes?: number;
 }
 
@@ -106,10 +109,17 @@ const MAX_TIMER = 2 ** 31 - 1;
 const DEFAULTS = {
   refreshInterval: HOUR,
   timeout: 10_000,
-  maxBytes: 8 * 1024 * 1024,
   maxRanges: 10_000,
-  widestPrefix: { ipv4: 8, ipv6: 32 },
 } as const;
+
+/** A source's defaults for the widest ranges and the largest body. */
+interface DefaultLimits {
+  readonly ipv4: number;
+  readonly ipv6: number;
+  readonly maxBytes: number;
+}
+
+const LIMITS: DefaultLimits = { ipv4: 8, ipv6: 32, maxBytes: 8 * 1024 * 1024 };
 
 const COMMON_KEYS = [
   'refreshInterval',
@@ -142,7 +152,7 @@ export function cloudflare(options: CloudflareOptions = {}): RangeSource {
     );
   }
   const checked = urls.map((url: unknown) => urlOption('cloudflare()', 'urls', url));
-  return urlSource('cloudflare()', checked, options, { ipv4: 8, ipv6: 29 }, parseLines);
+  return urlSource('cloudflare()', checked, options, { ...LIMITS, ipv6: 29 }, parseLines);
 }
 
 /**
@@ -162,8 +172,12 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
       `service must be a service name of ip-ranges.json, such as 'CLOUDFRONT' or 'CLOUDFRONT_ORIGIN_FACING'.`,
     );
   }
-  return urlSource('cloudfront()', [url], options, { ipv4: 8, ipv6: 28 }, (body) =>
-    parseAwsIpRanges(body, service),
+  return urlSource(
+    'cloudfront()',
+    [url],
+    options,
+    { ipv4: 8, ipv6: 28, maxBytes: 32 * 1024 * 1024 },
+    (body) => parseAwsIpRanges(body, service),
   );
 }
 
@@ -175,7 +189,7 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
 export function fastly(options: FastlyOptions = {}): RangeSource {
   checkKeys('fastly()', options, [...URL_KEYS, 'url'], { urls: 'url' });
   const url = urlOption('fastly()', 'url', options.url ?? FASTLY_IP_LIST_URL);
-  return urlSource('fastly()', [url], options, DEFAULTS.widestPrefix, parseFastlyIpList);
+  return urlSource('fastly()', [url], options, LIMITS, parseFastlyIpList);
 }
 
 /**
@@ -192,7 +206,7 @@ export function fromUrl(url: string, options: FromUrlOptions): RangeSource {
   checkKeys('fromUrl()', options, [...URL_KEYS, 'format'], {});
   const checked = urlOption('fromUrl()', 'url', url);
   const parse = formatOption('fromUrl()', options.format);
-  return urlSource('fromUrl()', [checked], options, DEFAULTS.widestPrefix, parse);
+  return urlSource('fromUrl()', [checked], options, LIMITS, parse);
 }
 
 /**
@@ -207,7 +221,7 @@ export function fromFile(path: string, options: FromFileOptions): RangeSource {
     throw configError('fromFile()', 'path', `the path must be a non-empty string.`);
   }
   const parse = formatOption('fromFile()', options.format);
-  const common = commonOptions('fromFile()', options, DEFAULTS.widestPrefix);
+  const common = commonOptions('fromFile()', options, LIMITS);
   return createSource({
     name: `fromFile(${path})`,
     load: async () => parse(await readFileBounded(path, common.maxBytes)),
@@ -222,7 +236,7 @@ function urlSource(
   preset: string,
   urls: readonly string[],
   options: UrlSourceOptions,
-  widest: { ipv4: number; ipv6: number },
+  widest: DefaultLimits,
   parse: (body: string) => Iterable<unknown>,
 ): RangeSource {
   const common = commonOptions(preset, options, widest);
@@ -257,7 +271,7 @@ function urlSource(
 function commonOptions(
   preset: string,
   options: SourceOptions,
-  widest: { ipv4: number; ipv6: number },
+  widest: DefaultLimits,
 ): { limits: RangeLimits; refreshInterval: number; logger: RangesLogger; maxBytes: number } {
   const refreshInterval =
     options.refreshInterval === Infinity
@@ -283,7 +297,7 @@ function commonOptions(
     },
     refreshInterval,
     logger,
-    maxBytes: positiveInteger(preset, 'maxBytes', options.maxBytes, DEFAULTS.maxBytes),
+    maxBytes: positiveInteger(preset, 'maxBytes', options.maxBytes, widest.maxBytes),
   };
 }
 
