@@ -68,8 +68,19 @@ export async function readUrl(
   };
   if (signal?.aborted === true) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An injected fetch may ignore the signal: the deadline holds anyway.
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        reject(controller.signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+  aborted.catch(() => undefined);
   try {
-    return await follow(url, fetchList, limits, controller.signal);
+    return await Promise.race([follow(url, fetchList, limits, controller.signal), aborted]);
   } catch (error) {
     if (error instanceof RangeLoadError) throw error;
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;

@@ -123,6 +123,17 @@ describe('refreshing a list', () => {
     expect(source.contains('198.51.100.7')).toBe(true);
   });
 
+  it('the timeout holds even when an injected fetch ignores the abort signal', async () => {
+    const source = fromUrl('https://lists.invalid/never', {
+      format: 'lines',
+      timeout: 100,
+      fetch: () => new Promise<Response>(() => undefined),
+      signal: signal(),
+      logger: recordingLogger(),
+    });
+    await expect(source.ready()).rejects.toThrow(/no complete answer within 100 ms/);
+  });
+
   it('aborting the signal stops the refreshes', async () => {
     server.set('/abort', '198.51.100.0/24');
     const controller = new AbortController();
