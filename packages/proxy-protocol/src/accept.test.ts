@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
 import { PROXY_PROTOCOL_PEER, requestInput, WaitressProxyConfigError } from '@waitress-proxy/core';
-import type { IncomingRequest } from '@waitress-proxy/core';
 import { makeCertificate } from '../../../examples/demo/src/certificate.js';
 import { acceptProxyProtocol } from './index.js';
 import { readProxyHeader } from './header.js';
@@ -78,8 +77,10 @@ afterAll(async () => {
     running.map(
       (app) =>
         new Promise<void>((resolve) => {
-          (app.server as http.Server).closeAllConnections?.();
-          app.server.close(() => resolve());
+          if (app.server instanceof http.Server) app.server.closeAllConnections();
+          app.server.close(() => {
+            resolve();
+          });
         }),
     ),
   );
@@ -98,9 +99,9 @@ async function start(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const input = requestInput(req as unknown as IncomingRequest);
+      const input = requestInput(req);
       const seen: Seen = {
-        url: req.url,
+        url: req.url ?? '',
         peerAddress: input.peerAddress ?? null,
         peerPort: input.peerPort ?? null,
         socketAddress: req.socket.remoteAddress ?? null,
@@ -185,6 +186,11 @@ function exchange(
       })();
     });
   });
+}
+
+/** `text` as one-byte chunks, to send a byte at a time. */
+function bytesOf(text: string): Buffer[] {
+  return Array.from(Buffer.from(text, 'latin1'), (byte) => Buffer.from([byte]));
 }
 
 /** The JSON bodies in an HTTP/1 exchange, in order. */
@@ -300,7 +306,7 @@ describe('attacks', () => {
   it('slowloris: a header a byte at a time past the timeout is closed at the timeout', async () => {
     const before = slow.handled;
     const line = 'PROXY TCP4 203.0.113.7 10.0.0.1 51000 443\r\n';
-    const reply = await exchange(slow.port, LOAD_BALANCER, [...line, request('/', true)], {
+    const reply = await exchange(slow.port, LOAD_BALANCER, [...bytesOf(line), request('/', true)], {
       gapMs: 40,
     });
     expect(reply.text).toBe('');
@@ -374,7 +380,7 @@ describe('the load balancer', () => {
 
   it('the header and the request a byte at a time, within the timeout', async () => {
     const bytes = `PROXY TCP4 203.0.113.7 10.0.0.1 51000 443\r\n${request('/bytes', true, 'xyz')}`;
-    const reply = await exchange(app.port, LOAD_BALANCER, [...bytes], { gapMs: 1 });
+    const reply = await exchange(app.port, LOAD_BALANCER, bytesOf(bytes), { gapMs: 1 });
     expect(seenIn(reply.text)).toMatchObject([
       { url: '/bytes', peerAddress: '203.0.113.7', body: 'xyz' },
     ]);
@@ -474,8 +480,12 @@ describe('every server kind', () => {
         },
         (res) => {
           let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve(text));
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on('end', () => {
+            resolve(text);
+          });
         },
       );
       req.on('error', reject);
@@ -529,8 +539,12 @@ describe('every server kind', () => {
       const text = await new Promise<string>((resolve) => {
         const socket = connect(path);
         let data = '';
-        socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
-        socket.on('close', () => resolve(data));
+        socket.on('data', (chunk: Buffer) => {
+          data += chunk.toString();
+        });
+        socket.on('close', () => {
+          resolve(data);
+        });
         socket.write(`${header}${request('/unix', true)}`);
       });
       expect(text).toContain('"peerAddress":"203.0.113.7"');

@@ -233,7 +233,11 @@ describe('v2 headers', () => {
 type Reference =
   | { status: 'incomplete' }
   | { status: 'invalid' }
-  | { status: 'complete'; length: number; source: { address?: string; port?: number } | undefined };
+  | {
+      status: 'complete';
+      length: number;
+      source: { address: string | undefined; port: number | undefined } | undefined;
+    };
 
 const IPV4 = /^(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}$/;
 const PORT = /^(?:0|[1-9][0-9]{0,4})$/;
