@@ -16,7 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
-import { PROXY_PROTOCOL_PEER, requestInput, WaitressProxyConfigError } from '@waitress-proxy/core';
+import {
+  compileOptions,
+  PROXY_PROTOCOL_PEER,
+  requestInput,
+  resolve,
+  WaitressProxyConfigError,
+} from '@waitress-proxy/core';
 import { makeCertificate } from '../../../examples/demo/src/certificate.js';
 import { acceptProxyProtocol } from './index.js';
 import { readProxyHeader } from './header.js';
@@ -552,6 +558,66 @@ describe('every server kind', () => {
       server.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('with the engine: trustedProxy applies to the header’s address', () => {
+  // An HTTP proxy at 198.51.100.10 (it appends X-Forwarded-For) sits in front
+  // of a TCP load balancer at 127.0.0.2, which relays the HTTP proxy's
+  // address in its PROXY header. The app trusts the HTTP proxy, never the
+  // load balancer.
+  let port = 0;
+  let server: http.Server;
+  beforeAll(async () => {
+    const options = compileOptions({
+      trustedProxy: '198.51.100.10',
+      trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto'],
+      logger: { warn: () => undefined },
+    });
+    server = http.createServer((req, res) => {
+      const { view } = resolve(options, requestInput(req));
+      res.end(
+        `${JSON.stringify({ client: view.clientAddress, scheme: view.scheme, peer: view.peerAddress, trusted: view.peerTrusted })}\n`,
+      );
+    });
+    acceptProxyProtocol(server, { from: LOAD_BALANCER });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const withHeaders = (path: string, headers: string): string =>
+    `GET ${path} HTTP/1.1\r\nHost: app.example\r\n${headers}Connection: close\r\n\r\n`;
+
+  it.each([
+    [
+      'the header carries the trusted HTTP proxy: its X-Forwarded-* are read',
+      'PROXY TCP4 198.51.100.10 10.0.0.1 40000 443\r\n',
+      { client: '203.0.113.50', scheme: 'https', peer: '198.51.100.10', trusted: true },
+    ],
+    [
+      'the header carries a client: its forged X-Forwarded-* are not',
+      'PROXY TCP4 203.0.113.66 10.0.0.1 40000 443\r\n',
+      { client: '203.0.113.66', scheme: 'http', peer: '203.0.113.66', trusted: false },
+    ],
+    [
+      'a health check (LOCAL) is the load balancer itself, which is not trusted either',
+      v2(0x20, 0x00, Buffer.alloc(0)),
+      { client: LOAD_BALANCER, scheme: 'http', peer: LOAD_BALANCER, trusted: false },
+    ],
+  ])('%s', async (_name, header, expected) => {
+    const reply = await exchange(port, LOAD_BALANCER, [
+      Buffer.concat([
+        Buffer.from(header),
+        Buffer.from(
+          withHeaders('/', 'X-Forwarded-For: 203.0.113.50\r\nX-Forwarded-Proto: https\r\n'),
+        ),
+      ]),
+    ]);
+    expect(JSON.parse(/^\{.*\}$/m.exec(reply.text)?.[0] ?? 'null')).toEqual(expected);
   });
 });
 
