@@ -24,18 +24,30 @@ export interface ProxyProtocolPeer {
 
 /** The part of `http.IncomingMessage` (or `Http2ServerRequest`) the engine reads. */
 export interface IncomingRequest {
+  /** The connection (`req.socket`). */
   readonly socket: {
+    /** The peer's address; undefined on a Unix socket (the peer is then `localhost`). */
     readonly remoteAddress?: string | undefined;
+    /** The peer's port. */
     readonly remotePort?: number | undefined;
+    /** The port the app listens on. */
     readonly localPort?: number | undefined;
     /** Set on TLS sockets (`tls.TLSSocket`). */
     readonly encrypted?: boolean | undefined;
     /** The server that accepted the connection (Node's `net` sets it): its `maxHeadersCount`. */
-    readonly server?: { readonly maxHeadersCount?: number | null | undefined } | null | undefined;
+    readonly server?:
+      | {
+          /** Node keeps at most this many header lines (1,000 when not a number; none when 0). */
+          readonly maxHeadersCount?: number | null | undefined;
+        }
+      | null
+      | undefined;
     /** Set by a PROXY protocol reader: the peer its header gave. */
     readonly [PROXY_PROTOCOL_PEER]?: ProxyProtocolPeer | undefined;
   };
+  /** `req.headers`. */
   readonly headers: RequestHeaders;
+  /** `req.url`: the request target as received. */
   readonly url?: string | undefined;
   /** The header lines as received, name, value, name, value... */
   readonly rawHeaders?: readonly string[] | undefined;

@@ -22,6 +22,12 @@ import type { HostMatcher } from './allowed-hosts.js';
 
 /** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
 export interface ProxyLogger {
+  /**
+   * Warnings: at start-up (a default that trusts less than you may think), and
+   * per request for a refused request (a malformed header from a trusted proxy,
+   * with its peer and value; a host not allowed; too many header lines), for
+   * removed headers with `logUntrustedProxyHeaders`, and from `diagnose`.
+   */
   warn(message: string): void;
   /** Where the `explain` option writes, when the logger has it; else `warn`. */
   debug?(message: string): void;
@@ -150,19 +156,27 @@ export interface CompiledOptions {
   readonly trust: TrustMatcher | undefined;
   /** The range sources in `trustedProxy` (see `trustGate`); empty for fixed entries. */
   readonly trustSources: readonly TrustedProxySource[];
+  /** `trustedProxyCount`: a positive integer or `Infinity`; 1 by default. */
   readonly trustedProxyCount: number;
+  /** `trustedProxyHeaders`, lower case; `x-forwarded-proto` alone by default. */
   readonly trustedHeaders: ReadonlySet<ProxyHeaderName>;
+  /** `clearUntrustedProxyHeaders`; true by default. */
   readonly clearUntrustedProxyHeaders: boolean;
+  /** `logUntrustedProxyHeaders`; false by default. */
   readonly logUntrustedProxyHeaders: boolean;
+  /** `urlScheme`; undefined: `https` on TLS, else `http`. */
   readonly urlScheme: 'http' | 'https' | undefined;
   /** Normalized: `''` or one leading slash and no trailing slash. */
   readonly urlPrefix: string;
+  /** `requireTrustedHops`; false by default. */
   readonly requireTrustedHops: boolean;
   /** The compiled `allowedHosts`, or undefined (every host). */
   readonly allowedHosts: HostMatcher | undefined;
   /** `true`, a function, or false (off). */
   readonly explain: boolean | ((explanation: Explanation) => void);
+  /** `diagnose`; false by default. */
   readonly diagnose: boolean;
+  /** `logger`; `console` by default. */
   readonly logger: ProxyLogger;
 }
 

@@ -117,6 +117,7 @@ export interface ProxyView {
 export interface HeaderChange {
   /** Lower-case header name. */
   readonly name: string;
+  /** The new value, or `undefined` to remove every line of the header. */
   readonly value: string | undefined;
 }
 
@@ -129,12 +130,15 @@ export interface HeaderChange {
  */
 export type Resolution =
   | {
+      /** The request resolved: serve it with `view`. */
       readonly ok: true;
+      /** What the app should see. */
       readonly view: ProxyView;
       /** What to do to the headers; empty (and shared) when nothing changes. */
       readonly headerChanges: readonly HeaderChange[];
     }
   | {
+      /** The request is refused with `error.statusCode`. */
       readonly ok: false;
       /**
        * A malformed header from a trusted proxy (400), or a trusted proxy's
