@@ -5,6 +5,7 @@
  * addresses play the trusted proxy and the untrusted stranger.
  */
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Server } from 'node:http';
 import { connect as connectH2 } from 'node:http2';
 import type { Http2SecureServer, Http2Server, OutgoingHttpHeaders } from 'node:http2';
@@ -50,7 +51,8 @@ export interface Exchange {
 }
 
 /**
- * Sends one GET to 127.0.0.1:`port` from `peer` (a 127.0.0.x address).
+ * Sends one GET to 127.0.0.1:`port` from `peer` (a 127.0.0.x address),
+ * over TLS when `ca` is given.
  * `lines` are header lines as sent, `Name: value`, one per line, so a
  * repeated name stays repeated; they must include Host.
  */
@@ -59,6 +61,7 @@ export async function send(
   peer: string,
   path: string,
   lines: readonly string[],
+  ca?: string,
 ): Promise<Exchange> {
   if (!peer.startsWith('127.')) throw new Error(`refusing to send from non-loopback ${peer}`);
   // Node sends an array of headers line by line, in order, as given.
@@ -68,7 +71,8 @@ export async function send(
     return [line.slice(0, colon), line.slice(colon + 1).trim()];
   });
   return new Promise<Exchange>((done, fail) => {
-    const req = request(
+    // With `ca`: HTTP/1.1 over TLS, trusting it, for `localhost`.
+    const req = (ca === undefined ? request : httpsRequest)(
       {
         host: TARGET,
         port,
@@ -77,6 +81,7 @@ export async function send(
         method: 'GET',
         headers: [...rawHeaders, 'Connection', 'close'],
         agent: false,
+        ...(ca === undefined ? {} : { ca, servername: 'localhost' }),
       },
       (res) => {
         let body = '';

@@ -71,6 +71,7 @@ async function fastifyFor(transport: Transport, options: WaitressProxyOptions) {
     case 'h2c':
       return Fastify({ rewriteUrl, http2: true });
     case 'h2 over TLS':
+    case 'http/1.1 over TLS with allowHTTP1':
       return Fastify({
         rewriteUrl,
         http2: true,
@@ -110,3 +111,4 @@ describeConformance(
 // HTTP/2 as Fastify serves it (packages/fastify/src/http2.test.ts has more).
 describeConformance(harness('Fastify 5', 'root', 'h2c'));
 describeConformance(harness('Fastify 5', 'root', 'h2 over TLS'));
+describeConformance(harness('Fastify 5', 'root', 'http/1.1 over TLS with allowHTTP1'));

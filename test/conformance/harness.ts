@@ -85,13 +85,19 @@ export interface Harness {
   /**
    * How the runner reaches the server: HTTP/1.1 (the default), HTTP/2
    * without TLS (`http2.createServer`), or HTTP/2 over TLS
-   * (`http2.createSecureServer` with `testCertificate()` and `allowHTTP1`).
+   * (`http2.createSecureServer` with `testCertificate()` and `allowHTTP1`),
+   * and HTTP/1.1 to that same TLS server.
    */
   readonly transport?: Transport;
   createServer(options: WaitressProxyOptions): AnyServer | Promise<AnyServer>;
 }
 
-export type Transport = 'http/1.1' | 'h2c' | 'h2 over TLS';
+export type Transport = 'http/1.1' | 'h2c' | 'h2 over TLS' | 'http/1.1 over TLS with allowHTTP1';
+
+/** The transports on a TLS server (`http2.createSecureServer` with `allowHTTP1`). */
+function overTlsTransport(transport: Transport | undefined): boolean {
+  return transport === 'h2 over TLS' || transport === 'http/1.1 over TLS with allowHTTP1';
+}
 
 let certificate: Promise<Certificate> | undefined;
 
@@ -114,7 +120,7 @@ const LISTEN_HOSTS: readonly ListenHost[] = ['127.0.0.1', '::'];
 /** Registers the whole matrix for `harness`, on both listening forms. */
 export function describeConformance(harness: Harness): void {
   describe(`${harness.name}: conformance matrix`, () => {
-    const rows = harness.transport === 'h2 over TLS' ? CASES.flatMap(overTls) : CASES;
+    const rows = overTlsTransport(harness.transport) ? CASES.flatMap(overTls) : CASES;
     describe.each(LISTEN_HOSTS)('server listening on %s', (listenHost) => {
       it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
         await runCase(harness, listenHost, row);
@@ -135,16 +141,11 @@ async function runCase(
   const path = row.path ?? '/';
   const lines = withHost(row.headers ?? []);
   try {
-    const exchange =
-      transport === 'http/1.1'
-        ? await send(port, row.peer, path, lines)
-        : await sendH2(
-            port,
-            row.peer,
-            path,
-            lines,
-            transport === 'h2c' ? undefined : (await testCertificate()).cert,
-          );
+    const ca = overTlsTransport(transport) ? (await testCertificate()).cert : undefined;
+    const http2 = transport === 'h2c' || transport === 'h2 over TLS';
+    const exchange = http2
+      ? await sendH2(port, row.peer, path, lines, ca)
+      : await send(port, row.peer, path, lines, ca);
 
     if ('malformed' in row.expected) {
       expect({ status: exchange.status, report: parse(exchange.body) as ErrorReport }).toEqual({
@@ -180,7 +181,7 @@ async function runCase(
     const seen = parse(exchange.body) as Observation;
     // Prove the transport: HTTP/2 requests carry their pseudo-headers.
     expect(seen.headers[':scheme']).toBe(
-      { 'http/1.1': undefined, h2c: 'http', 'h2 over TLS': 'https' }[transport],
+      http2 ? (transport === 'h2c' ? 'http' : 'https') : undefined,
     );
     // Every row runs on both listening forms: prove which one it was.
     expect(seen.socket.remoteAddress).toBe(listenHost === '::' ? `::ffff:${row.peer}` : row.peer);
@@ -199,7 +200,7 @@ async function runCase(
     expect(seen.app.host).toBe(seen.view.host);
 
     for (const [name, value] of Object.entries(expected.headers ?? {})) {
-      if (name === 'host' && transport !== 'http/1.1') {
+      if (name === 'host' && http2) {
         // Over HTTP/2 the request's host is :authority; Host is there only
         // when a forwarded host set it, and then the two agree.
         expect({ ':authority': seen.headers[':authority'] }).toEqual({ ':authority': value });

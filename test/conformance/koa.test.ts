@@ -86,6 +86,7 @@ function harnessFor(name: string, KoaApp: typeof Koa, transport: Transport): Har
         case 'h2c':
           return createH2cServer(listener);
         case 'h2 over TLS':
+        case 'http/1.1 over TLS with allowHTTP1':
           return createSecureServer({ ...(await testCertificate()), allowHTTP1: true }, listener);
       }
     },
@@ -93,8 +94,13 @@ function harnessFor(name: string, KoaApp: typeof Koa, transport: Transport): Har
 }
 
 // HTTP/2 as Koa serves it: Node's compatibility API, h2c and TLS with
-// allowHTTP1 (packages/koa/src/http2.test.ts has the HTTP/1.1 fallback).
-const TRANSPORTS: readonly Transport[] = ['http/1.1', 'h2c', 'h2 over TLS'];
+// allowHTTP1, and an HTTP/1.1 client on that TLS server.
+const TRANSPORTS: readonly Transport[] = [
+  'http/1.1',
+  'h2c',
+  'h2 over TLS',
+  'http/1.1 over TLS with allowHTTP1',
+];
 for (const transport of TRANSPORTS) {
   for (const [name, KoaApp] of VERSIONS) describeConformance(harnessFor(name, KoaApp, transport));
 }

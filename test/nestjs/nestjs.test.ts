@@ -32,10 +32,10 @@ afterAll(async () => {
   await nest.stop();
 });
 
-function get(port: number, peer: string, headers: Record<string, string>) {
+function get(port: number, peer: string, headers: Record<string, string>, path = '/') {
   return new Promise<{ status: number; body: unknown }>((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, localAddress: peer, path: '/', headers, agent: false },
+      { host: '127.0.0.1', port, localAddress: peer, path, headers, agent: false },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -112,6 +112,16 @@ describe('NestJS 12, Express platform, the trap: app.use(waitressProxy(...)) aft
     expect(await get(port, STRANGER, forwarded)).toMatchObject({
       body: { ip: STRANGER, forwardedFor: '203.0.113.7' },
     });
+  });
+
+  it('not even for a path no route serves: Nest’s not-found handler comes first (404, not the 400)', async () => {
+    const port = ports.expressUseAfterInit;
+    expect(await get(port, PROXY, { 'x-forwarded-proto': 'ftp' }, '/nowhere')).toMatchObject({
+      status: 404,
+    });
+    expect(
+      await get(ports.express, PROXY, { 'x-forwarded-proto': 'ftp' }, '/nowhere'),
+    ).toMatchObject({ status: 400 });
   });
 });
 
