@@ -11,7 +11,8 @@ export type WaitressProxyErrorCode =
   | 'WAITRESS_PROXY_MALFORMED_HEADER'
   | 'WAITRESS_PROXY_TOO_MANY_HEADERS'
   | 'WAITRESS_PROXY_RANGES_UNAVAILABLE'
-  | 'WAITRESS_PROXY_HOST_NOT_ALLOWED';
+  | 'WAITRESS_PROXY_HOST_NOT_ALLOWED'
+  | 'WAITRESS_PROXY_MALFORMED_TARGET';
 
 /**
  * Thrown by `compileOptions` when an option cannot work. The message names the
@@ -52,15 +53,19 @@ export class MalformedProxyHeaderError extends Error {
   readonly header: string;
   /** Why the header was refused, for logs. */
   readonly reason: string;
-  /** The header's value as received, for logs only: never send it back. */
-  readonly value: string;
+  /**
+   * The header's value as received, for logs only: never send it back. Not
+   * enumerable, so a logger that serializes the error's own fields (pino's,
+   * Fastify's) does not write a 16 KiB value into every line.
+   */
+  declare readonly value: string;
 
   constructor(header: string, reason: string, value: string) {
     super(`Header "${header}" malformed.`);
     this.name = 'MalformedProxyHeaderError';
     this.header = header;
     this.reason = reason;
-    this.value = value;
+    hideField(this, 'value', value);
   }
 }
 
@@ -106,8 +111,11 @@ export class HostNotAllowedError extends Error {
   readonly statusCode = 400;
   /** The message is safe to send to the client (it never repeats a header's value). */
   readonly expose = true;
-  /** The host as received (undefined when the request had none), for logs. */
-  readonly host: string | undefined;
+  /**
+   * The host as received (undefined when the request had none), for logs.
+   * Not enumerable, as `MalformedProxyHeaderError.value`.
+   */
+  declare readonly host: string | undefined;
 
   constructor(host: string | undefined) {
     super(
@@ -116,13 +124,41 @@ export class HostNotAllowedError extends Error {
         : `Host ${JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}...` : host)} is not allowed.`,
     );
     this.name = 'HostNotAllowedError';
-    this.host = host;
+    hideField(this, 'host', host);
+  }
+}
+
+/**
+ * A request whose target is neither a path (origin-form), an absolute URL
+ * (absolute-form) nor `*` (RFC 9112 section 3.2): Node's parser passes some
+ * on (`*@evil.example/x`), and a URL built from the view's scheme, host and
+ * such a target would point at a host the client chose. A 400 from any peer.
+ */
+export class MalformedRequestTargetError extends Error {
+  /** Stable, for branching without parsing the message: `WAITRESS_PROXY_MALFORMED_TARGET`. */
+  readonly code = 'WAITRESS_PROXY_MALFORMED_TARGET' satisfies WaitressProxyErrorCode;
+  /** The HTTP status to answer with (400), as Express and Koa read it. */
+  readonly status = 400;
+  /** The same status, as Fastify and Node's http-errors read it. */
+  readonly statusCode = 400;
+  /** The message is safe to send to the client (it never repeats the target). */
+  readonly expose = true;
+  /** The target as received, for logs only (not enumerable). */
+  declare readonly target: string;
+
+  constructor(target: string) {
+    super('Request target malformed.');
+    this.name = 'MalformedRequestTargetError';
+    hideField(this, 'target', target);
   }
 }
 
 /** Why `resolve` refused a request; each carries `statusCode` for the framework. */
 export type ProxyRequestError =
-  MalformedProxyHeaderError | TooManyHeadersError | HostNotAllowedError;
+  | MalformedProxyHeaderError
+  | TooManyHeadersError
+  | HostNotAllowedError
+  | MalformedRequestTargetError;
 
 /**
  * A request that arrived when a `trustedProxy` range source
@@ -144,4 +180,9 @@ export class TrustedRangesUnavailableError extends Error {
     super('Service Unavailable: the trusted proxy ranges could not be loaded.', { cause });
     this.name = 'TrustedRangesUnavailableError';
   }
+}
+
+/** A read-only field that loggers serializing an error's own fields leave out. */
+function hideField(error: Error, name: string, value: unknown): void {
+  Object.defineProperty(error, name, { value, enumerable: false, writable: false });
 }

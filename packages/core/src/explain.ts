@@ -16,7 +16,7 @@ import type {
   ResolveTrace,
   TracedField,
 } from './resolve.js';
-import { matchingEntry } from './trust.js';
+import { UNKNOWN_PEER, matchingEntry } from './trust.js';
 
 /** What became of one proxy header the request carried. */
 export type HeaderOutcome =
@@ -144,7 +144,7 @@ export function explain(options: CompiledOptions, input: RequestInput): Explanat
       headers.push({ header, value, outcome: 'malformed', reason: error.reason, removed });
     } else if (read !== undefined && error === undefined) {
       const window = windowOf(read.value, read.start);
-      const cut = read.value.slice(0, read.start).replace(/[\s,]+$/, '');
+      const cut = withoutTrailingSeparators(read.value.slice(0, read.start));
       headers.push({
         header,
         value,
@@ -236,7 +236,12 @@ function adviceFor(
   const advice: string[] = [];
   const { peer, headers } = explanation;
   const sent = headers.map((step) => step.header);
-  if (!peer.trusted && sent.length > 0) {
+  if (!peer.trusted && sent.length > 0 && peer.compared === UNKNOWN_PEER) {
+    advice.push(
+      `the connection closed before the request was resolved, so Node no longer reports its ` +
+        `peer: it is "unknown" and its ${sent.join(', ')} were not used.`,
+    );
+  } else if (!peer.trusted && sent.length > 0) {
     advice.push(
       `${peer.compared} sent ${sent.join(', ')} but is not a trusted proxy; if it is your ` +
         `proxy, add "${peer.compared}" to trustedProxy` +
@@ -248,7 +253,7 @@ function adviceFor(
   }
   if (error instanceof HostNotAllowedError) {
     advice.push(
-      `the host ${JSON.stringify(error.host ?? '')} is not in allowedHosts; if the app serves it, ` +
+      `the host ${JSON.stringify(clip(error.host ?? ''))} is not in allowedHosts; if the app serves it, ` +
         'add it (or its domain, as ".example.com") to allowedHosts.',
     );
   }
@@ -323,7 +328,7 @@ function describeStep(step: HeaderStep): string {
 }
 
 function describeOrigin(field: string, origin: FieldOrigin): string {
-  const value = origin.value === undefined ? '(none)' : String(origin.value);
+  const value = origin.value === undefined ? '(none)' : clip(String(origin.value));
   return `${field} ${value} from ${origin.from}${origin.detail === undefined ? '' : ` (${origin.detail})`}`;
 }
 
@@ -365,4 +370,19 @@ export function formatExplanation(explanation: Explanation): string {
   if (explanation.prefix.value !== '') lines.push(describeOrigin('prefix', explanation.prefix));
   for (const advice of explanation.advice) lines.push(`to change: ${advice}`);
   return lines.join('\n');
+}
+
+/**
+ * `text` without the commas and white space at its end. A loop, not a
+ * regular expression: `/[\s,]+$/` retries from every space of a long run,
+ * quadratic on a header a client can fill with 16 KiB of spaces.
+ */
+function withoutTrailingSeparators(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x2c /* , */ && c !== 0x20 && c !== 0x09) break;
+    end--;
+  }
+  return text.slice(0, end);
 }

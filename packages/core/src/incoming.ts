@@ -3,6 +3,7 @@
  * `http2` compatibility API), so every adapter reads the socket the same way.
  */
 import type { RequestHeaders, RequestInput } from './resolve.js';
+import { UNKNOWN_PEER } from './trust.js';
 
 /**
  * Where a PROXY protocol reader (`@waitress-proxy/proxy-protocol`) leaves,
@@ -34,11 +35,16 @@ export interface IncomingRequest {
     readonly localPort?: number | undefined;
     /** Set on TLS sockets (`tls.TLSSocket`). */
     readonly encrypted?: boolean | undefined;
-    /** The server that accepted the connection (Node's `net` sets it): its `maxHeadersCount`. */
+    /**
+     * The server that accepted the connection (Node's `net` sets it): its
+     * `maxHeadersCount`, and its `address()`, a string for a Unix socket.
+     */
     readonly server?:
       | {
           /** Node keeps at most this many header lines (1,000 when not a number; none when 0). */
           readonly maxHeadersCount?: number | null | undefined;
+          /** The address it listens on: a string (the path) for a Unix socket. */
+          address?(): unknown;
         }
       | null
       | undefined;
@@ -74,7 +80,7 @@ export function requestInput(req: IncomingRequest, url: string = req.url ?? '/')
   // port belongs to its address.
   const proxied = socket[PROXY_PROTOCOL_PEER];
   return {
-    peerAddress: proxied === undefined ? socket.remoteAddress : proxied.address,
+    peerAddress: proxied === undefined ? socketPeer(socket) : proxied.address,
     peerPort: proxied === undefined ? socket.remotePort : proxied.port,
     localPort: socket.localPort,
     encrypted: socket.encrypted === true,
@@ -82,6 +88,20 @@ export function requestInput(req: IncomingRequest, url: string = req.url ?? '/')
     url,
     headersTruncated: headersTruncated(req),
   };
+}
+
+/**
+ * The socket's peer address; undefined (a Unix-socket peer, waitress's
+ * `localhost`) only when the server listens on a path. Node also answers
+ * undefined once a TCP connection is gone (a client that reset it while an
+ * earlier middleware waited; an HTTP/2 stream it cancelled): that peer is
+ * `unknown` (RFC 7239 section 6.2), which no `trustedProxy` entry but `'*'`
+ * matches, never the Unix-socket peer that `'unix'` trusts.
+ */
+function socketPeer(socket: IncomingRequest['socket']): string | undefined {
+  const address = socket.remoteAddress;
+  if (address !== undefined) return address;
+  return typeof socket.server?.address?.() === 'string' ? undefined : UNKNOWN_PEER;
 }
 
 /**

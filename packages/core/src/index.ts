@@ -36,6 +36,7 @@ export type { IncomingRequest, ProxyProtocolPeer } from './incoming.js';
 export type { MutableHeaders } from './headers.js';
 export {
   MalformedProxyHeaderError,
+  MalformedRequestTargetError,
   HostNotAllowedError,
   TooManyHeadersError,
   TrustedRangesUnavailableError,

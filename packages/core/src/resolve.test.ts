@@ -883,6 +883,8 @@ const forwardedPrefix: Row[] = [
   },
 ];
 
+const silent = { warn: () => undefined };
+
 describe('resolve', () => {
   describe("the reverse-proxy document's set-ups", () => {
     it.each(documentedSetups)('$name', ({ options, request, expected }) => {
@@ -1014,6 +1016,47 @@ describe('resolve', () => {
       { name: 'host', value: 'app.example' },
       { name: ':authority', value: 'app.example' },
     ]);
+  });
+
+  it('sets :scheme with the scheme when a trusted proxy forwards the proto over HTTP/2', () => {
+    const result = resolve(
+      compileOptions({ trustedProxy: '10.0.0.5', trustedProxyHeaders: ['x-forwarded-proto'] }),
+      {
+        peerAddress: '10.0.0.5',
+        peerPort: 4000,
+        localPort: 8080,
+        encrypted: false,
+        headers: { ':authority': 'app.example', ':scheme': 'http', 'x-forwarded-proto': 'https' },
+        url: '/',
+      },
+    );
+    expect(result.view.scheme).toBe('https');
+    expect(result.headerChanges).toEqual([{ name: ':scheme', value: 'https' }]);
+  });
+
+  it('keeps the error fields that repeat client text out of what loggers serialize', () => {
+    const value = 'x'.repeat(16_000);
+    const result = resolve(
+      compileOptions({
+        trustedProxy: '10.0.0.5',
+        trustedProxyHeaders: ['x-forwarded-proto'],
+        logger: silent,
+      }),
+      {
+        peerAddress: '10.0.0.5',
+        peerPort: 4000,
+        localPort: 8080,
+        encrypted: false,
+        headers: { host: 'app.example', 'x-forwarded-proto': value },
+        url: '/',
+      },
+    );
+    if (result.ok) throw new Error('expected a malformed header');
+    expect(result.error).toMatchObject({ header: 'X-Forwarded-Proto', value });
+    // What pino (Fastify's logger) writes: the error's own enumerable fields.
+    expect(JSON.stringify(Object.fromEntries(Object.entries(result.error))).length).toBeLessThan(
+      300,
+    );
   });
 
   it.each([
@@ -1213,12 +1256,57 @@ describe('resolve', () => {
       url: '/a',
       headersTruncated: false,
     });
-    expect(requestInput({ socket: {}, headers }, '/as-received')).toMatchObject({
-      peerAddress: undefined,
-      encrypted: false,
-      url: '/as-received',
-    });
+    const unixServer = { address: () => '/run/app.sock' };
+    expect(requestInput({ socket: { server: unixServer }, headers }, '/as-received')).toMatchObject(
+      {
+        peerAddress: undefined,
+        encrypted: false,
+        url: '/as-received',
+      },
+    );
     expect(requestInput({ socket: {}, headers }).url).toBe('/');
+  });
+
+  it.each([
+    ['a TCP server', { server: { address: () => ({ address: '127.0.0.1', port: 8080 }) } }],
+    ['a closed server', { server: { address: () => null } }],
+    ['a socket without its server (a cancelled HTTP/2 stream)', {}],
+  ])(
+    'a connection gone before the request is resolved, on %s, is the unknown peer, never the Unix-socket one',
+    (_what, socket) => {
+      const headers = { host: 'example.com', 'x-forwarded-for': '6.6.6.6' };
+      const input = requestInput({ socket, headers });
+      expect(input.peerAddress).toBe('unknown');
+      const unix = compileOptions({
+        trustedProxy: 'unix',
+        trustedProxyHeaders: 'x-forwarded-for',
+        logger: silent,
+      });
+      const result = resolve(unix, input);
+      expect(result.view).toMatchObject({ clientAddress: 'unknown', peerTrusted: false });
+      expect(result.headerChanges).toEqual([{ name: 'x-forwarded-for', value: undefined }]);
+    },
+  );
+
+  it('a trust function that throws answers no: the request is resolved as from an untrusted peer', () => {
+    const compiled = compileOptions({
+      trustedProxy: (address: string) => {
+        if (!address.includes('.')) throw new Error(`not IPv4: ${address}`);
+        return address === '10.0.0.5';
+      },
+      trustedProxyHeaders: 'x-forwarded-for',
+      logger: silent,
+    });
+    const result = resolve(compiled, {
+      peerAddress: 'unknown',
+      peerPort: undefined,
+      localPort: 8080,
+      encrypted: false,
+      headers: { host: 'example.com', 'x-forwarded-for': '6.6.6.6' },
+      url: '/',
+    });
+    expect(result.ok).toBe(true);
+    expect(result.view).toMatchObject({ clientAddress: 'unknown', peerTrusted: false });
   });
 
   it('requestInput takes the peer a PROXY protocol header gave, when a reader left one on the socket', () => {

@@ -12,7 +12,12 @@
  * downstream can be fooled by it.
  */
 import { peerAddressOf, portNumber } from './address.js';
-import { HostNotAllowedError, MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
+import {
+  HostNotAllowedError,
+  MalformedProxyHeaderError,
+  MalformedRequestTargetError,
+  TooManyHeadersError,
+} from './errors.js';
 import type { ProxyRequestError } from './errors.js';
 import { resolveObserved } from './diagnose.js';
 import { readForwarded } from './forwarded.js';
@@ -22,7 +27,7 @@ import { windowOf } from './list.js';
 import type { ForwardedNode } from './node.js';
 import { PROXY_HEADER_NAMES, planOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName, ProxyLogger, ResolvePlan } from './options.js';
-import { UNIX_SOCKET_PEER } from './trust.js';
+import { UNIX_SOCKET_PEER, UNKNOWN_PEER } from './trust.js';
 import {
   readClientIp,
   readForwardedFor,
@@ -227,6 +232,14 @@ function resolveWithPlan(
   const truncated = input.headersTruncated === true;
   const view = directView(options, input, peerAddress, peerTrusted);
 
+  if (!isRequestTarget(input.url)) {
+    logger.warn(
+      `waitress-proxy: Refused a request from "${peerAddress}" whose target is neither a path ` +
+        `nor an absolute URL: ${JSON.stringify(truncate(input.url))}`,
+    );
+    return refused(options, input, peerAddress, view, new MalformedRequestTargetError(input.url));
+  }
+
   const split = splitAuthority(input);
   if (split !== undefined) {
     logger.warn(
@@ -234,15 +247,8 @@ function resolveWithPlan(
         `:authority: ${JSON.stringify(truncate(split.host))} and ` +
         JSON.stringify(truncate(split.authority)),
     );
-    return {
-      ok: false,
-      error: new MalformedProxyHeaderError('Host', 'differs from :authority', split.host),
-      view,
-      headerChanges: options.clearUntrustedProxyHeaders
-        ? (removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined) ??
-          NO_CHANGES)
-        : NO_CHANGES,
-    };
+    const error = new MalformedProxyHeaderError('Host', 'differs from :authority', split.host);
+    return refused(options, input, peerAddress, view, error);
   }
 
   let changes: HeaderChange[] | undefined;
@@ -271,15 +277,8 @@ function resolveWithPlan(
     }
     if (error !== undefined) {
       // `view` may be half-filled: start again from the direct connection.
-      const removals = options.clearUntrustedProxyHeaders
-        ? removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined)
-        : undefined;
-      return {
-        ok: false,
-        error,
-        view: directView(options, input, peerAddress, peerTrusted),
-        headerChanges: removals ?? NO_CHANGES,
-      };
+      const direct = directView(options, input, peerAddress, peerTrusted);
+      return refused(options, input, peerAddress, direct, error);
     }
   }
 
@@ -288,15 +287,8 @@ function resolveWithPlan(
       `waitress-proxy: Refused a request from "${peerAddress}" for a host not in allowedHosts: ` +
         JSON.stringify(truncate(view.host ?? '(none)')),
     );
-    return {
-      ok: false,
-      error: new HostNotAllowedError(view.host),
-      view: directView(options, input, peerAddress, peerTrusted),
-      headerChanges: options.clearUntrustedProxyHeaders
-        ? (removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined) ??
-          NO_CHANGES)
-        : NO_CHANGES,
-    };
+    const direct = directView(options, input, peerAddress, peerTrusted);
+    return refused(options, input, peerAddress, direct, new HostNotAllowedError(view.host));
   }
 
   if (!peerTrusted && peerAddress === UNIX_SOCKET_PEER) warnUnixSocketTrap(options, input, logger);
@@ -305,6 +297,52 @@ function resolveWithPlan(
     changes = removeUntrusted(options, untrusted, input, peerAddress, changes, logger);
   }
   return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
+}
+
+/**
+ * A refused request: the direct connection's view, and every proxy header
+ * removed, so the framework's error path sees nothing forged.
+ */
+function refused(
+  options: CompiledOptions,
+  input: RequestInput,
+  peerAddress: string,
+  view: ProxyView,
+  error: ProxyRequestError,
+): Resolution {
+  const removals = options.clearUntrustedProxyHeaders
+    ? removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined)
+    : undefined;
+  return { ok: false, error, view, headerChanges: removals ?? NO_CHANGES };
+}
+
+/**
+ * Whether `target` is a request target the view can be built from: a path
+ * (origin-form), an absolute URL (absolute-form, whose authority is dropped)
+ * or `*` (asterisk-form), RFC 9112 section 3.2. Node's parser passes others
+ * on (`*@evil.example/x`), and a link built as scheme, host and that target
+ * (`http://app.example*@evil.example/x`) points at the client's host.
+ */
+function isRequestTarget(target: string): boolean {
+  const first = target.charCodeAt(0);
+  if (first === 0x2f /* / */) return true;
+  if (first === 0x2a /* * */) return target.length === 1;
+  // absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://".
+  if (!isAlpha(first)) return false;
+  for (let i = 1; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x3a /* : */) {
+      return target.charCodeAt(i + 1) === 0x2f && target.charCodeAt(i + 2) === 0x2f;
+    }
+    if (!isAlpha(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x2b && c !== 0x2d && c !== 0x2e) {
+      return false;
+    }
+  }
+  return false;
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 /**
@@ -522,6 +560,11 @@ function applyTrustedHeaders(
     }
     view.scheme = proto;
     trace?.from('scheme', protoHeader);
+    // HTTP/2 carries the scheme in :scheme (RFC 9113 8.3.1): both say the same.
+    const pseudoScheme = headers[':scheme'];
+    if (pseudoScheme !== undefined && single(pseudoScheme) !== proto) {
+      (changes ??= []).push({ name: ':scheme', value: proto });
+    }
     if (forwardedPort === 0) {
       forwardedPort = proto === 'https' ? 443 : 80;
       trace?.from('port', protoHeader, `the default port of ${proto}`);
@@ -633,6 +676,13 @@ function untrustedHeadersWarning(
   peerUntrusted: boolean,
 ): string {
   const names = removed.join(', ');
+  if (peerAddress === UNKNOWN_PEER) {
+    return (
+      `waitress-proxy: Removed untrusted headers (${names}) from a connection that closed ` +
+      'before the request was resolved: Node no longer reports its peer, so it is "unknown" ' +
+      'and not a trusted proxy.'
+    );
+  }
   if (peerUntrusted) {
     return (
       `waitress-proxy: Removed untrusted headers (${names}) from "${peerAddress}", which is ` +
@@ -699,8 +749,8 @@ export function routeUrl(options: CompiledOptions, url: string): string {
 
 /**
  * The path and query of an absolute-form target (`http://host/a?b` → `/a?b`,
- * `http://host?b` → `/?b`); anything else (origin-form, `*`, authority-form)
- * unchanged. Adapters build absolute URLs (Koa's `href`) from the view's
+ * `http://host?b` → `/?b`); origin-form and `*` unchanged; anything else `/`,
+ * so the result always starts with `/` or is `*`. Adapters build absolute URLs (Koa's `href`) from the view's
  * scheme and host and this, never from a client's absolute-form target.
  */
 export function originForm(target: string): string {
@@ -708,7 +758,10 @@ export function originForm(target: string): string {
   // that is no authority.
   if (target.charCodeAt(0) === 0x2f /* / */) return target;
   const scheme = target.indexOf('://');
-  if (scheme === -1) return target;
+  // Neither a path nor an absolute URL: `*` stays (asterisk-form); anything
+  // else (`*@evil.example/x`, which resolve refuses) is never handed on as a
+  // path, since scheme + host + path would then name the client's host.
+  if (scheme === -1) return target === '*' ? target : '/';
   const authorityEnd = scheme + 3;
   for (let i = authorityEnd; i < target.length; i++) {
     const c = target.charCodeAt(i);

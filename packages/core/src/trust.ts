@@ -90,6 +90,13 @@ const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
 /** waitress's name for a peer without an address (a Unix socket). */
 export const UNIX_SOCKET_PEER = 'localhost';
 
+/**
+ * The peer of a TCP connection Node no longer reports an address for (it
+ * closed before the request was resolved): RFC 7239's name for an unknown
+ * node. Only `'*'` or a function can trust it.
+ */
+export const UNKNOWN_PEER = 'unknown';
+
 interface IPv4Range {
   readonly base: number;
   readonly mask: number;
@@ -126,10 +133,19 @@ export function compileTrust(trustedProxy: unknown): TrustMatcher | undefined {
   if (trustedProxy === undefined || trustedProxy === null) return undefined;
   if (typeof trustedProxy === 'function') {
     const trust = trustedProxy as TrustFunction;
-    // Only a real `true` trusts: a function that returns a truthy object by
-    // mistake must not open the door.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
-    return (address) => trust(address) === true;
+    // A function that throws (ipaddr.parse on `localhost` or `unknown`, say)
+    // answers no: a bug in it must not turn a request into a 500 whose error
+    // handler sees the forged headers.
+    return (address) => {
+      try {
+        // Only a real `true` trusts: a function that returns a truthy object
+        // by mistake must not open the door.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
+        return trust(address) === true;
+      } catch {
+        return false;
+      }
+    };
   }
   let entries: string[];
   const sources = trustSourcesIn(trustedProxy);

@@ -13,6 +13,7 @@ export type { WaitressProxyMiddleware } from './middleware.js';
 export {
   HostNotAllowedError,
   MalformedProxyHeaderError,
+  MalformedRequestTargetError,
   TooManyHeadersError,
   TrustedRangesUnavailableError,
   WaitressProxyConfigError,

@@ -15,7 +15,14 @@ export default waitressProxy;
 export type { FastifyWaitressProxyOptions } from './plugin.js';
 export { waitressProxyRewriteUrl } from './rewrite-url.js';
 export type { WaitressProxyRewriteUrl } from './rewrite-url.js';
-export { MalformedProxyHeaderError, WaitressProxyConfigError } from '@waitress-proxy/core';
+export {
+  HostNotAllowedError,
+  MalformedProxyHeaderError,
+  MalformedRequestTargetError,
+  TooManyHeadersError,
+  TrustedRangesUnavailableError,
+  WaitressProxyConfigError,
+} from '@waitress-proxy/core';
 export type {
   ProxyLogger,
   ProxyView,

@@ -12,6 +12,7 @@ export default waitressProxy;
 export {
   HostNotAllowedError,
   MalformedProxyHeaderError,
+  MalformedRequestTargetError,
   TooManyHeadersError,
   TrustedRangesUnavailableError,
   WaitressProxyConfigError,
