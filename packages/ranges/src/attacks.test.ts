@@ -331,6 +331,16 @@ describe('a first load that must be refused', () => {
       expect([address, source.contains(address)]).toEqual([address, false]);
   });
 
+  it('a list longer than maxRanges is refused whole', async () => {
+    server.set('/long', '10.0.0.0/24\n10.0.1.0/24\n10.0.2.0/24\n10.0.3.0/24\n');
+    const source = fromUrl(server.url('/long'), { ...common, format: 'lines', maxRanges: 3 });
+    await expect(source.ready()).rejects.toMatchObject({
+      code: 'WAITRESS_PROXY_RANGES_REFUSED',
+      message: expect.stringMatching(/more than 3 ranges \(maxRanges\)/) as string,
+    });
+    expect(source.contains('10.0.0.1')).toBe(false);
+  });
+
   it('the redirect to another origin was not followed', () => {
     expect(other.hits('/ips')).toBe(0);
   });
