@@ -331,6 +331,27 @@ describe('a first load that must be refused', () => {
       expect([address, source.contains(address)]).toEqual([address, false]);
   });
 
+  it.each([
+    ['throws an Error', () => JSON.parse('<html>') as string[]],
+    [
+      'throws a string',
+      () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw 'not our list';
+      },
+    ],
+    ['returns something that is not iterable', () => 42 as unknown as string[]],
+  ])('a format function that %s refuses the list as malformed', async (_name, format) => {
+    server.set('/format', '<html></html>');
+    const source = fromUrl(server.url('/format'), { ...common, format });
+    await expect(source.ready()).rejects.toMatchObject({
+      code: 'WAITRESS_PROXY_RANGES_MALFORMED',
+      message: expect.stringMatching(
+        /the format refused the body: .+; the whole list is refused/,
+      ) as string,
+    });
+  });
+
   it('a list longer than maxRanges is refused whole', async () => {
     server.set('/long', '10.0.0.0/24\n10.0.1.0/24\n10.0.2.0/24\n10.0.3.0/24\n');
     const source = fromUrl(server.url('/long'), { ...common, format: 'lines', maxRanges: 3 });
