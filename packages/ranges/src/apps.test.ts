@@ -105,7 +105,7 @@ describe('before the first load', () => {
     '%s holds a request until the list is loaded, then answers with the trusted view',
     async (framework) => {
       const path = `/${framework}-slow`;
-      lists.set(path, { body: `${CDN_A}/32\n`, delayMs: 400 });
+      lists.set(path, { body: `${CDN_A}/32\n`, delayMs: 1500 });
       const source = fromUrl(lists.url(path), {
         format: 'lines',
         signal: controller.signal,
