@@ -5,8 +5,10 @@
  * process alive.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloudflare, fromUrl } from './index.js';
+import { cloudflare, fromFile, fromUrl } from './index.js';
 import { fixture, recordingLogger, startListServer, until } from './test-support.js';
 import type { ListServer, Reply } from './test-support.js';
 
@@ -105,6 +107,31 @@ describe('refreshing a list', () => {
       expect(source.contains('198.51.100.7')).toBe(false);
     },
   );
+
+  it('fromFile follows a rewritten file, and keeps the last good list while it is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ranges-'));
+    try {
+      const path = join(dir, 'egress.txt');
+      writeFileSync(path, '198.51.100.0/24\n');
+      const logger = recordingLogger();
+      const source = fromFile(path, {
+        format: 'lines',
+        refreshInterval: 40,
+        signal: signal(),
+        logger,
+      });
+      await source.ready();
+      rmSync(path);
+      await until('a failed refresh', () => logger.warnings.length > 0);
+      expect(logger.warnings[0]).toMatch(/ENOENT/);
+      expect(source.contains('198.51.100.7')).toBe(true);
+      writeFileSync(path, '192.0.2.0/24\n');
+      await until('the rewritten file', () => source.contains('192.0.2.1'));
+      expect(source.contains('198.51.100.7')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a refresh slower than the timeout is abandoned and the last good list stays', async () => {
     server.set('/slow', '198.51.100.0/24');
