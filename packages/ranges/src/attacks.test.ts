@@ -62,6 +62,46 @@ const cases: [string, Make, Reply | string, RangeLoadErrorCode, RegExp, string[]
     ['173.245.48.1', '8.8.8.8'],
   ],
   [
+    'a Cloudflare list adding loopback',
+    cf,
+    `${fixture('cloudflare-ips-v4')}\n127.0.0.0/8`,
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /"127\.0\.0\.0\/8" overlaps 127\.0\.0\.0\/8, which is not public/,
+    ['127.0.0.1', '173.245.48.1'],
+  ],
+  [
+    'a Fastly list adding a private /8',
+    fst,
+    '{"addresses":["151.101.0.0/16","10.0.0.0/8"],"ipv6_addresses":[]}',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps 10\.0\.0\.0\/8/,
+    ['10.1.2.3', '151.101.0.1'],
+  ],
+  [
+    'a CloudFront list adding a range that holds private space',
+    aws,
+    '{"prefixes":[{"ip_prefix":"172.0.0.0/8","service":"CLOUDFRONT"}],"ipv6_prefixes":[]}',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps 172\.16\.0\.0\/12/,
+    ['172.16.0.1', '172.1.0.1'],
+  ],
+  [
+    'a Cloudflare list adding ::1',
+    cf,
+    '2400:cb00::/32\n::1',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps ::\/127/,
+    ['::1'],
+  ],
+  [
+    'a Cloudflare list adding unique-local IPv6',
+    cf,
+    '2400:cb00::/32\nfd00::/48',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps fc00::\/7/,
+    ['fd00::1'],
+  ],
+  [
     'an IPv4 /7',
     lines,
     '10.0.0.0/7',
@@ -350,6 +390,19 @@ describe('a first load that must be refused', () => {
         /the format refused the body: .+; the whole list is refused/,
       ) as string,
     });
+  });
+
+  it('fromUrl accepts private ranges (your own load balancers) unless publicOnly is set', async () => {
+    server.set('/private', '10.0.0.0/16\n');
+    const open = fromUrl(server.url('/private'), { ...common, format: 'lines' });
+    await open.ready();
+    expect(open.contains('10.0.0.1')).toBe(true);
+    const strict = fromUrl(server.url('/private'), {
+      ...common,
+      format: 'lines',
+      publicOnly: true,
+    });
+    await expect(strict.ready()).rejects.toThrow(/overlaps 10\.0\.0\.0\/8/);
   });
 
   it('a list longer than maxRanges is refused whole', async () => {

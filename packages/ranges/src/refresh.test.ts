@@ -40,8 +40,8 @@ async function nextLoads(path: string, count: number): Promise<void> {
 
 describe('refreshing a list', () => {
   it('a new range becomes trusted and a removed one stops being trusted', async () => {
-    server.set('/v4', '198.51.100.0/24\n203.0.113.0/24');
-    server.set('/v6', '2001:db8:1::/48');
+    server.set('/v4', '173.245.48.0/20\n103.21.244.0/22');
+    server.set('/v6', '2400:cb00::/32');
     const source = cloudflare({
       urls: [server.url('/v4'), server.url('/v6')],
       refreshInterval: 50,
@@ -49,19 +49,19 @@ describe('refreshing a list', () => {
       logger: recordingLogger(),
     });
     await source.ready();
-    expect(source.contains('198.51.100.1')).toBe(true);
-    expect(source.contains('192.0.2.1')).toBe(false);
-    server.set('/v4', '203.0.113.0/24\n192.0.2.0/24');
-    server.set('/v6', '2001:db8:2::/48');
-    await until('the new list', () => source.contains('192.0.2.1'));
+    expect(source.contains('173.245.48.1')).toBe(true);
+    expect(source.contains('141.101.64.1')).toBe(false);
+    server.set('/v4', '103.21.244.0/22\n141.101.64.0/18');
+    server.set('/v6', '2606:4700::/32');
+    await until('the new list', () => source.contains('141.101.64.1'));
     expect({
-      added: source.contains('192.0.2.1'),
-      kept: source.contains('203.0.113.9'),
-      removed: source.contains('198.51.100.1'),
-      addedV6: source.contains('2001:db8:2::1'),
-      removedV6: source.contains('2001:db8:1::1'),
+      added: source.contains('141.101.64.1'),
+      kept: source.contains('103.21.244.9'),
+      removed: source.contains('173.245.48.1'),
+      addedV6: source.contains('2606:4700::1'),
+      removedV6: source.contains('2400:cb00::1'),
     }).toEqual({ added: true, kept: true, removed: false, addedV6: true, removedV6: false });
-    expect(source.ranges()).toEqual(['203.0.113.0/24', '192.0.2.0/24', '2001:db8:2::/48']);
+    expect(source.ranges()).toEqual(['103.21.244.0/22', '141.101.64.0/18', '2606:4700::/32']);
   });
 
   const bad: [string, Reply | string, RegExp][] = [
