@@ -9,7 +9,7 @@
  */
 import type { WaitressProxyOptions } from '@waitress-proxy/core';
 import { makeCertificate } from '../../examples/demo/src/certificate.js';
-import { fromUrl } from '../../packages/ranges/src/index.js';
+import { fromUrl } from '@waitress-proxy/ranges';
 import { START, recordingLogger, startListServer } from '../../packages/ranges/src/test-support.js';
 import type { AppView, ListServer, RunningApp } from '../../packages/ranges/src/test-support.js';
 import { request } from './support/client.js';

@@ -100,6 +100,38 @@ describe.each(Object.keys(START))('%s with a range source', (framework) => {
   });
 });
 
+describe('before the first load', () => {
+  it.each(['express', 'koa'])(
+    '%s holds a request until the list is loaded, then answers with the trusted view',
+    async (framework) => {
+      const path = `/${framework}-slow`;
+      lists.set(path, { body: `${CDN_A}/32\n`, delayMs: 1500 });
+      const source = fromUrl(lists.url(path), {
+        format: 'lines',
+        signal: controller.signal,
+        logger: recordingLogger(),
+      });
+      const app = await START[framework]!({
+        trustedProxy: source,
+        trustedProxyHeaders: 'cf-connecting-ip',
+        logger: { warn: () => undefined },
+      });
+      try {
+        // Sent while nothing is loaded: answered at once, it would not be trusted.
+        expect(source.ranges()).toEqual([]);
+        const answer = await get(app.url, CDN_A, forged);
+        expect(JSON.parse(answer.body)).toEqual({
+          ip: CLIENT,
+          headers: { 'cf-connecting-ip': CLIENT },
+          rawHeaders: [`CF-Connecting-IP: ${CLIENT}`],
+        });
+      } finally {
+        await app.close();
+      }
+    },
+  );
+});
+
 describe('when the first load fails', () => {
   const failing = () => {
     lists.set('/down', { status: 502, body: 'Bad Gateway' });

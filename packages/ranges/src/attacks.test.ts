@@ -62,6 +62,46 @@ const cases: [string, Make, Reply | string, RangeLoadErrorCode, RegExp, string[]
     ['173.245.48.1', '8.8.8.8'],
   ],
   [
+    'a Cloudflare list adding loopback',
+    cf,
+    `${fixture('cloudflare-ips-v4')}\n127.0.0.0/8`,
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /"127\.0\.0\.0\/8" overlaps 127\.0\.0\.0\/8, which is not public/,
+    ['127.0.0.1', '173.245.48.1'],
+  ],
+  [
+    'a Fastly list adding a private /8',
+    fst,
+    '{"addresses":["151.101.0.0/16","10.0.0.0/8"],"ipv6_addresses":[]}',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps 10\.0\.0\.0\/8/,
+    ['10.1.2.3', '151.101.0.1'],
+  ],
+  [
+    'a CloudFront list adding a range that holds private space',
+    aws,
+    '{"prefixes":[{"ip_prefix":"172.0.0.0/8","service":"CLOUDFRONT"}],"ipv6_prefixes":[]}',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps 172\.16\.0\.0\/12/,
+    ['172.16.0.1', '172.1.0.1'],
+  ],
+  [
+    'a Cloudflare list adding ::1',
+    cf,
+    '2400:cb00::/32\n::1',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps ::\/127/,
+    ['::1'],
+  ],
+  [
+    'a Cloudflare list adding unique-local IPv6',
+    cf,
+    '2400:cb00::/32\nfd00::/48',
+    'WAITRESS_PROXY_RANGES_REFUSED',
+    /overlaps fc00::\/7/,
+    ['fd00::1'],
+  ],
+  [
     'an IPv4 /7',
     lines,
     '10.0.0.0/7',
@@ -329,6 +369,50 @@ describe('a first load that must be refused', () => {
     expect(source.ranges()).toEqual([]);
     for (const address of probes)
       expect([address, source.contains(address)]).toEqual([address, false]);
+  });
+
+  it.each([
+    ['throws an Error', () => JSON.parse('<html>') as string[]],
+    [
+      'throws a string',
+      () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw 'not our list';
+      },
+    ],
+    ['returns something that is not iterable', () => 42 as unknown as string[]],
+  ])('a format function that %s refuses the list as malformed', async (_name, format) => {
+    server.set('/format', '<html></html>');
+    const source = fromUrl(server.url('/format'), { ...common, format });
+    await expect(source.ready()).rejects.toMatchObject({
+      code: 'WAITRESS_PROXY_RANGES_MALFORMED',
+      message: expect.stringMatching(
+        /the format refused the body: .+; the whole list is refused/,
+      ) as string,
+    });
+  });
+
+  it('fromUrl accepts private ranges (your own load balancers) unless publicOnly is set', async () => {
+    server.set('/private', '10.0.0.0/16\n');
+    const open = fromUrl(server.url('/private'), { ...common, format: 'lines' });
+    await open.ready();
+    expect(open.contains('10.0.0.1')).toBe(true);
+    const strict = fromUrl(server.url('/private'), {
+      ...common,
+      format: 'lines',
+      publicOnly: true,
+    });
+    await expect(strict.ready()).rejects.toThrow(/overlaps 10\.0\.0\.0\/8/);
+  });
+
+  it('a list longer than maxRanges is refused whole', async () => {
+    server.set('/long', '10.0.0.0/24\n10.0.1.0/24\n10.0.2.0/24\n10.0.3.0/24\n');
+    const source = fromUrl(server.url('/long'), { ...common, format: 'lines', maxRanges: 3 });
+    await expect(source.ready()).rejects.toMatchObject({
+      code: 'WAITRESS_PROXY_RANGES_REFUSED',
+      message: expect.stringMatching(/more than 3 ranges \(maxRanges\)/) as string,
+    });
+    expect(source.contains('10.0.0.1')).toBe(false);
   });
 
   it('the redirect to another origin was not followed', () => {

@@ -17,6 +17,53 @@ export interface RangeLimits {
   readonly ipv6: number;
   /** The most ranges a list may hold. */
   readonly maxRanges: number;
+  /**
+   * Refuse ranges that touch loopback, private, link-local, documentation
+   * or other special-purpose space: a CDN's egress is public unicast, and a
+   * tampered list adding `127.0.0.0/8` or `10.0.0.0/8` (within the width
+   * limit) would make the app's own neighbours trusted proxies.
+   */
+  readonly publicOnly: boolean;
+}
+
+/**
+ * Special-purpose blocks (RFC 6890 and its updates: IANA's IPv4 and IPv6
+ * special-purpose address registries) that no CDN egresses from.
+ */
+const SPECIAL_BLOCKS: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/3',
+  '::/127',
+  '64:ff9b::/96',
+  '100::/64',
+  '2001:db8::/32',
+  'fc00::/7',
+  'fe80::/10',
+  'ff00::/8',
+].map((block) => ipaddr.parseCIDR(block));
+
+/** The special-purpose block `range` overlaps, if any. */
+function specialBlockOf(range: string): string | undefined {
+  const [network, bits] = ipaddr.parseCIDR(range);
+  for (const [block, blockBits] of SPECIAL_BLOCKS) {
+    if (block.kind() !== network.kind()) continue;
+    // Two CIDR ranges overlap when one holds the other's network address
+    // at the shorter of the two prefixes.
+    const shorter = Math.min(bits, blockBits);
+    if (network.match(block, shorter)) return `${block.toString()}/${blockBits}`;
+  }
+  return undefined;
 }
 
 /** The longest entry worth parsing: an IPv6 address with a prefix length is at most 49 characters. */
@@ -41,7 +88,16 @@ export function checkRanges(
         `${source}: the list holds a ${entry === null ? 'null' : typeof entry} where a CIDR range was expected; the whole list is refused.`,
       );
     }
-    ranges.add(checkRange(entry.trim(), limits, source));
+    const range = checkRange(entry.trim(), limits, source);
+    const special = limits.publicOnly ? specialBlockOf(range) : undefined;
+    if (special !== undefined) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_REFUSED',
+        `${source}: ${excerpt(entry.trim())} overlaps ${special}, which is not public address space; ` +
+          `a CDN does not egress from it, and the whole list is refused.`,
+      );
+    }
+    ranges.add(range);
     if (ranges.size > limits.maxRanges) {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_REFUSED',

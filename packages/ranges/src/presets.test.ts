@@ -174,7 +174,7 @@ describe('presets read the providers’ published formats', () => {
       fetch: (url) => {
         asked.push(url);
         return Promise.resolve(
-          new Response(url.endsWith('v4') ? '198.51.100.0/24' : '2001:db8::/32'),
+          new Response(url.endsWith('v4') ? '104.16.0.0/13' : '2606:4700::/32'),
         );
       },
     });
@@ -183,7 +183,7 @@ describe('presets read the providers’ published formats', () => {
       'https://www.cloudflare.com/ips-v4',
       'https://www.cloudflare.com/ips-v6',
     ]);
-    expect(source.ranges()).toEqual(['198.51.100.0/24', '2001:db8::/32']);
+    expect(source.ranges()).toEqual(['104.16.0.0/13', '2606:4700::/32']);
   });
 });
 

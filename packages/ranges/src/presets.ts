@@ -33,6 +33,14 @@ export interface SourceOptions {
    * range (`0.0.0.0/0`, `::/0`) is refused whole.
    */
   widestPrefix?: { ipv4?: number; ipv6?: number };
+  /**
+   * Refuse a list with a range in loopback, private, link-local,
+   * documentation or other special-purpose space (`127.0.0.0/8`,
+   * `10.0.0.0/8`, `fc00::/7`, ...). Default true for the CDN presets, whose
+   * egress is public; false for `fromUrl` and `fromFile`, whose list may name
+   * your own private load balancers.
+   */
+  publicOnly?: boolean;
   /** The most ranges a list may hold; a longer list is refused whole. Default 10 000. */
   maxRanges?: number;
   /**
@@ -117,9 +125,12 @@ interface DefaultLimits {
   readonly ipv4: number;
   readonly ipv6: number;
   readonly maxBytes: number;
+  readonly publicOnly: boolean;
 }
 
-const LIMITS: DefaultLimits = { ipv4: 8, ipv6: 32, maxBytes: 8 * 1024 * 1024 };
+const LIMITS: DefaultLimits = { ipv4: 8, ipv6: 32, maxBytes: 8 * 1024 * 1024, publicOnly: false };
+/** A CDN's egress: public address space only. */
+const CDN_LIMITS: DefaultLimits = { ...LIMITS, publicOnly: true };
 
 const COMMON_KEYS = [
   'refreshInterval',
@@ -128,6 +139,7 @@ const COMMON_KEYS = [
   'widestPrefix',
   'maxRanges',
   'maxBytes',
+  'publicOnly',
 ];
 const URL_KEYS = [...COMMON_KEYS, 'fetch', 'timeout'];
 
@@ -152,7 +164,7 @@ export function cloudflare(options: CloudflareOptions = {}): RangeSource {
     );
   }
   const checked = urls.map((url: unknown) => urlOption('cloudflare()', 'urls', url));
-  return urlSource('cloudflare()', checked, options, { ...LIMITS, ipv6: 29 }, parseLines);
+  return urlSource('cloudflare()', checked, options, { ...CDN_LIMITS, ipv6: 29 }, parseLines);
 }
 
 /**
@@ -176,7 +188,7 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
     'cloudfront()',
     [url],
     options,
-    { ipv4: 8, ipv6: 28, maxBytes: 32 * 1024 * 1024 },
+    { ...CDN_LIMITS, ipv6: 28, maxBytes: 32 * 1024 * 1024 },
     (body) => parseAwsIpRanges(body, service),
   );
 }
@@ -189,7 +201,7 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
 export function fastly(options: FastlyOptions = {}): RangeSource {
   checkKeys('fastly()', options, [...URL_KEYS, 'url'], { urls: 'url' });
   const url = urlOption('fastly()', 'url', options.url ?? FASTLY_IP_LIST_URL);
-  return urlSource('fastly()', [url], options, LIMITS, parseFastlyIpList);
+  return urlSource('fastly()', [url], options, CDN_LIMITS, parseFastlyIpList);
 }
 
 /**
@@ -294,6 +306,7 @@ function commonOptions(
       ipv4: prefixLength(preset, 'widestPrefix.ipv4', prefix.ipv4, widest.ipv4, 32),
       ipv6: prefixLength(preset, 'widestPrefix.ipv6', prefix.ipv6, widest.ipv6, 128),
       maxRanges: positiveInteger(preset, 'maxRanges', options.maxRanges, DEFAULTS.maxRanges),
+      publicOnly: booleanOption(preset, 'publicOnly', options.publicOnly, widest.publicOnly),
     },
     refreshInterval,
     logger,
@@ -361,6 +374,18 @@ function positiveInteger(preset: string, option: string, value: unknown, fallbac
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw configError(preset, option, `${option} must be a positive integer, such as ${fallback}.`);
+  }
+  return value;
+}
+
+function booleanOption(preset: string, option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw configError(
+      preset,
+      option,
+      `${option} must be true or false, such as ${String(fallback)}.`,
+    );
   }
   return value;
 }

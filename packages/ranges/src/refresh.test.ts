@@ -5,8 +5,10 @@
  * process alive.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloudflare, fromUrl } from './index.js';
+import { cloudflare, fromFile, fromUrl } from './index.js';
 import { fixture, recordingLogger, startListServer, until } from './test-support.js';
 import type { ListServer, Reply } from './test-support.js';
 
@@ -38,8 +40,8 @@ async function nextLoads(path: string, count: number): Promise<void> {
 
 describe('refreshing a list', () => {
   it('a new range becomes trusted and a removed one stops being trusted', async () => {
-    server.set('/v4', '198.51.100.0/24\n203.0.113.0/24');
-    server.set('/v6', '2001:db8:1::/48');
+    server.set('/v4', '173.245.48.0/20\n103.21.244.0/22');
+    server.set('/v6', '2400:cb00::/32');
     const source = cloudflare({
       urls: [server.url('/v4'), server.url('/v6')],
       refreshInterval: 50,
@@ -47,19 +49,19 @@ describe('refreshing a list', () => {
       logger: recordingLogger(),
     });
     await source.ready();
-    expect(source.contains('198.51.100.1')).toBe(true);
-    expect(source.contains('192.0.2.1')).toBe(false);
-    server.set('/v4', '203.0.113.0/24\n192.0.2.0/24');
-    server.set('/v6', '2001:db8:2::/48');
-    await until('the new list', () => source.contains('192.0.2.1'));
+    expect(source.contains('173.245.48.1')).toBe(true);
+    expect(source.contains('141.101.64.1')).toBe(false);
+    server.set('/v4', '103.21.244.0/22\n141.101.64.0/18');
+    server.set('/v6', '2606:4700::/32');
+    await until('the new list', () => source.contains('141.101.64.1'));
     expect({
-      added: source.contains('192.0.2.1'),
-      kept: source.contains('203.0.113.9'),
-      removed: source.contains('198.51.100.1'),
-      addedV6: source.contains('2001:db8:2::1'),
-      removedV6: source.contains('2001:db8:1::1'),
+      added: source.contains('141.101.64.1'),
+      kept: source.contains('103.21.244.9'),
+      removed: source.contains('173.245.48.1'),
+      addedV6: source.contains('2606:4700::1'),
+      removedV6: source.contains('2400:cb00::1'),
     }).toEqual({ added: true, kept: true, removed: false, addedV6: true, removedV6: false });
-    expect(source.ranges()).toEqual(['203.0.113.0/24', '192.0.2.0/24', '2001:db8:2::/48']);
+    expect(source.ranges()).toEqual(['103.21.244.0/22', '141.101.64.0/18', '2606:4700::/32']);
   });
 
   const bad: [string, Reply | string, RegExp][] = [
@@ -105,6 +107,31 @@ describe('refreshing a list', () => {
       expect(source.contains('198.51.100.7')).toBe(false);
     },
   );
+
+  it('fromFile follows a rewritten file, and keeps the last good list while it is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ranges-'));
+    try {
+      const path = join(dir, 'egress.txt');
+      writeFileSync(path, '198.51.100.0/24\n');
+      const logger = recordingLogger();
+      const source = fromFile(path, {
+        format: 'lines',
+        refreshInterval: 40,
+        signal: signal(),
+        logger,
+      });
+      await source.ready();
+      rmSync(path);
+      await until('a failed refresh', () => logger.warnings.length > 0);
+      expect(logger.warnings[0]).toMatch(/ENOENT/);
+      expect(source.contains('198.51.100.7')).toBe(true);
+      writeFileSync(path, '192.0.2.0/24\n');
+      await until('the rewritten file', () => source.contains('192.0.2.1'));
+      expect(source.contains('198.51.100.7')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a refresh slower than the timeout is abandoned and the last good list stays', async () => {
     server.set('/slow', '198.51.100.0/24');

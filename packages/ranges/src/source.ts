@@ -57,8 +57,19 @@ export function createSource(settings: SourceSettings): RangeSource {
   let current: readonly string[] = [];
 
   const loadOnce = async (): Promise<void> => {
-    const entries = await settings.load(signal);
-    const ranges = checkRanges(entries, limits, name);
+    let ranges: string[];
+    try {
+      ranges = checkRanges(await settings.load(signal), limits, name);
+    } catch (error) {
+      if (error instanceof RangeLoadError) throw error;
+      // Anything else came from a format function refusing the body (a
+      // JSON.parse of an HTML page): a malformed list.
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_MALFORMED',
+        `${name}: the format refused the body: ${messageOf(error)}; the whole list is refused.`,
+        { cause: error },
+      );
+    }
     // Every entry was checked to be an address or a CIDR range with a
     // decimal prefix, which compileTrust reads the same way; anything it
     // still refused would be a bug here, and is a refused list, not a crash.
@@ -68,7 +79,7 @@ export function createSource(settings: SourceSettings): RangeSource {
     } catch (error) {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_MALFORMED',
-        `${name}: the list could not be compiled: ${(error as Error).message}`,
+        `${name}: the list could not be compiled: ${messageOf(error)}`,
         { cause: error },
       );
     }
@@ -93,7 +104,7 @@ export function createSource(settings: SourceSettings): RangeSource {
       if (signal?.aborted !== true) {
         logger.warn(
           `waitress-proxy ranges: refreshing ${name} failed; keeping the last good list ` +
-            `(${current.length} ranges): ${(error as Error).message}`,
+            `(${current.length} ranges): ${messageOf(error)}`,
         );
       }
       schedule();
@@ -104,11 +115,9 @@ export function createSource(settings: SourceSettings): RangeSource {
     const failure =
       error instanceof RangeLoadError
         ? error
-        : new RangeLoadError(
-            'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-            `${name}: ${(error as Error).message}`,
-            { cause: error },
-          );
+        : new RangeLoadError('WAITRESS_PROXY_RANGES_FETCH_FAILED', `${name}: ${messageOf(error)}`, {
+            cause: error,
+          });
     logger.warn(
       `waitress-proxy ranges: the first load of ${name} failed; nothing is trusted through it ` +
         `and it is not retried (restart once the list is reachable): ${failure.message}`,
@@ -125,4 +134,8 @@ export function createSource(settings: SourceSettings): RangeSource {
     ready: () => ready,
     ranges: () => current,
   };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

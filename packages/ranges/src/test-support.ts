@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
@@ -29,6 +29,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Send the headers, then never finish the body. */
   hang?: boolean;
+  /** Answer after this many ms. */
+  delayMs?: number;
   /** Stream this many bytes of `x` with no Content-Length. */
   streamBytes?: number;
 }
@@ -52,6 +54,15 @@ export async function startListServer(): Promise<ListServer> {
     const path = req.url ?? '/';
     counts.set(path, (counts.get(path) ?? 0) + 1);
     const reply = replies.get(path) ?? { status: 404, body: 'not found' };
+    if (reply.delayMs !== undefined) {
+      setTimeout(() => {
+        answer(reply, res);
+      }, reply.delayMs);
+      return;
+    }
+    answer(reply, res);
+  });
+  const answer = (reply: Reply, res: ServerResponse): void => {
     res.writeHead(reply.status ?? 200, reply.headers ?? { 'content-type': 'text/plain' });
     if (reply.hang === true) {
       res.write('173.245.48.0/20\n');
@@ -75,7 +86,7 @@ export async function startListServer(): Promise<ListServer> {
       return;
     }
     res.end(reply.body ?? '');
-  });
+  };
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
