@@ -103,7 +103,16 @@ export function acceptProxyProtocol<S extends NetServer>(
     for (const listener of listeners) listener.call(server, socket);
   };
   server.on('connection', (socket: Socket) => {
-    if (!compiled.from(peerOf(socket))) {
+    let fromBalancer: boolean;
+    try {
+      fromBalancer = compiled.from(peerOf(socket));
+    } catch {
+      // A `from` function that throws cannot say whether a header is due:
+      // neither reading one nor passing the bytes to HTTP is safe.
+      socket.destroy();
+      return;
+    }
+    if (!fromBalancer) {
       handOver(socket);
       return;
     }
