@@ -683,7 +683,7 @@ describe('configuration', () => {
 describe('fuzzed over real sockets', () => {
   let app: Running;
   beforeAll(async () => {
-    app = await start('http', { from: LOAD_BALANCER, timeout: 150 });
+    app = await start('http', { from: LOAD_BALANCER, timeout: 400 });
   });
 
   const octet = fc.integer({ min: 0, max: 255 });
