@@ -549,6 +549,48 @@ describe('every server kind', () => {
     }
   });
 
+  it.each([
+    [
+      'a server on :: takes an IPv4 balancer as ::ffff:127.0.0.2, which `from: "127.0.0.2"` matches',
+      '::',
+      '127.0.0.1',
+      LOAD_BALANCER,
+    ],
+    ['a server on ::1 with `from: "::1"`', '::1', '::1', '::1'],
+  ])('%s', async (_name, listenOn, connectTo, from) => {
+    const server = http.createServer((req, res) => {
+      res.end(
+        JSON.stringify({ peer: requestInput(req).peerAddress, lb: req.socket.remoteAddress }),
+      );
+    });
+    acceptProxyProtocol(server, { from });
+    await new Promise<void>((done) => server.listen(0, listenOn, done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const text = await new Promise<string>((done) => {
+        const socket = connect({
+          host: connectTo,
+          port,
+          ...(connectTo === '127.0.0.1' ? { localAddress: LOAD_BALANCER } : {}),
+        });
+        let data = '';
+        socket.on('data', (chunk: Buffer) => {
+          data += chunk.toString();
+        });
+        socket.on('close', () => {
+          done(data);
+        });
+        socket.write(`PROXY TCP6 2001:db8::7 2001:db8::1 51000 443\r\n${request('/v6', true)}`);
+      });
+      expect(JSON.parse(text.slice(text.indexOf('{')))).toEqual({
+        peer: '2001:db8::7',
+        lb: connectTo === '::1' ? '::1' : `::ffff:${LOAD_BALANCER}`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
   it('a Unix-socket server with `from: "unix"` reads the header from its socket peer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pp-'));
     const path = join(dir, 'app.sock');
