@@ -21,6 +21,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@waitress-proxy/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@waitress-proxy/core/internal$': '<rootDir>/packages/core/src/internal.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -9,7 +9,10 @@
  *   client address from `X-Forwarded-For`, with a trust function compiled
  *   once, as Express compiles `trust proxy`;
  * - forwarded-parse for the `Forwarded` case: the header parsed, and the
- *   client's `for`, `proto` and `host` picked from the trusted window.
+ *   client's `for`, `proto` and `host` picked from the trusted window;
+ * - for a range source (`@waitress-proxy/ranges`, case g), ours again with
+ *   the same 50 ranges given statically: a source must cost what a static
+ *   list of the same size costs.
  *
  * Run alone: `pnpm bench:core [ms per task]`.
  */
@@ -19,8 +22,9 @@ import forwardedParse from 'forwarded-parse';
 import proxyaddr from 'proxy-addr';
 import { Bench } from 'tinybench';
 import type { Task } from 'tinybench';
-import { compileOptions, requestInput, resolve } from '@waitress-proxy/core';
+import { compileOptions, requestInput, resolve, trustSourcesReady } from '@waitress-proxy/core';
 import type { IncomingRequest, WaitressProxyOptions } from '@waitress-proxy/core';
+import { fromUrl } from '@waitress-proxy/ranges';
 
 const silent = { warn: () => undefined };
 
@@ -74,6 +78,11 @@ export interface CoreCase {
   /** What the baseline computes. */
   readonly baseline: string;
   readonly peer: string;
+  /**
+   * Peers the requests of a batch come from in turn, instead of `peer` (a
+   * CDN's edge connects from many addresses).
+   */
+  readonly peers?: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
   readonly options: WaitressProxyOptions;
   /** The answer both sides must agree on. */
@@ -103,6 +112,43 @@ function forwardedParseOf(count: number) {
       if (element?.host !== undefined) host = element.host;
     }
     return proto !== '' && host !== '' ? client : '';
+  };
+}
+
+/**
+ * 50 ranges, as a CDN publishes them: 45 IPv4 blocks from /12 to /22 and 5
+ * IPv6 /32s.
+ */
+export const FIFTY_RANGES: readonly string[] = [
+  ...Array.from({ length: 45 }, (_, i) => `${100 + i}.${(i * 16) % 256}.0.0/${12 + (i % 11)}`),
+  ...Array.from({ length: 5 }, (_, i) => `2001:db8:${(i + 1).toString(16)}::/48`),
+];
+
+/** 64 peers spread over the 50 ranges, one IPv6 in eight. */
+const FIFTY_RANGE_PEERS: readonly string[] = Array.from({ length: 64 }, (_, j) => {
+  if (j % 8 === 7) return `2001:db8:${((j % 5) + 1).toString(16)}::${j.toString(16)}`;
+  const k = (j * 7) % 45;
+  return `${100 + k}.${(k * 16) % 256}.0.${j + 1}`;
+});
+
+/**
+ * The same 50 ranges as a range source: fromUrl with an injected fetch (no
+ * network), loaded once, never refreshed during the run.
+ */
+function fiftyRangeSource() {
+  return fromUrl('https://ranges.invalid/fifty.txt', {
+    format: 'lines',
+    refreshInterval: Infinity,
+    fetch: () => Promise.resolve(new Response(FIFTY_RANGES.join('\n'))),
+  });
+}
+
+/** `resolve` with `options`, as an adapter calls it. */
+function resolverFor(options: WaitressProxyOptions): (req: IncomingRequest) => string {
+  const compiled = compileOptions({ ...options, logger: silent });
+  return (req) => {
+    const result = resolve(compiled, requestInput(req));
+    return result.ok ? result.view.clientAddress : '';
   };
 }
 
@@ -183,11 +229,25 @@ export const CORE_CASES: readonly CoreCase[] = [
     client: MAX_FORWARDED_FOR.slice(MAX_FORWARDED_FOR.lastIndexOf(' ') + 1),
     baselineTask: proxyAddrOf(loopback),
   },
+  {
+    id: 'g',
+    title: 'CF-Connecting-IP from 64 peers, a 50-range source',
+    baseline: 'ours, the same 50 ranges given statically',
+    peer: FIFTY_RANGE_PEERS[0] ?? '',
+    peers: FIFTY_RANGE_PEERS,
+    headers: { host: 'shop.example', 'cf-connecting-ip': '203.0.113.7', ...COMMON },
+    options: { trustedProxy: fiftyRangeSource(), trustedProxyHeaders: 'cf-connecting-ip' },
+    client: '203.0.113.7',
+    baselineTask: resolverFor({
+      trustedProxy: [...FIFTY_RANGES],
+      trustedProxyHeaders: 'cf-connecting-ip',
+    }),
+  },
 ];
 
-export function requestFor(testCase: CoreCase): IncomingRequest {
+export function requestFor(testCase: CoreCase, peer = testCase.peer): IncomingRequest {
   return {
-    socket: { remoteAddress: testCase.peer, remotePort: 50123, localPort: 8080 },
+    socket: { remoteAddress: peer, remotePort: 50123, localPort: 8080 },
     headers: testCase.headers,
     url: '/products/42?color=red',
   };
@@ -195,11 +255,7 @@ export function requestFor(testCase: CoreCase): IncomingRequest {
 
 /** `resolve` as an adapter calls it, checked to give the expected client. */
 export function oursFor(testCase: CoreCase): (req: IncomingRequest) => string {
-  const compiled = compileOptions({ ...testCase.options, logger: silent });
-  return (req) => {
-    const result = resolve(compiled, requestInput(req));
-    return result.ok ? result.view.clientAddress : '';
-  };
+  return resolverFor(testCase.options);
 }
 
 export interface CoreResult {
@@ -234,28 +290,45 @@ function meanNs(task: Task | undefined): number {
  * sides are first checked to find the same client.
  */
 export async function runCoreCase(testCase: CoreCase, timeMs: number): Promise<CoreResult> {
+  // A range source answers only once loaded, as an adapter waits for it.
+  await trustSourcesReady(compileOptions({ ...testCase.options, logger: silent }));
   const req = requestFor(testCase);
+  const requests = (testCase.peers ?? [testCase.peer]).map((peer) => requestFor(testCase, peer));
   const ours = oursFor(testCase);
   const baseline = testCase.baselineTask;
   for (const [name, task] of [
     ['ours', ours],
     ['baseline', baseline],
   ] as const) {
-    const client = task(req);
-    if (client !== testCase.client) {
-      throw new Error(
-        `case ${testCase.id} (${name}): client ${client}, expected ${testCase.client}`,
-      );
+    for (const each of requests) {
+      const client = task(each);
+      if (client !== testCase.client) {
+        throw new Error(
+          `case ${testCase.id} (${name}): client ${client}, expected ${testCase.client}`,
+        );
+      }
     }
   }
   let sink = 0;
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs) });
-  bench.add('ours', () => {
-    for (let i = 0; i < BATCH; i++) sink += ours(req).length;
-  });
-  bench.add('baseline', () => {
-    for (let i = 0; i < BATCH; i++) sink += baseline(req).length;
-  });
+  if (testCase.peers === undefined) {
+    bench.add('ours', () => {
+      for (let i = 0; i < BATCH; i++) sink += ours(req).length;
+    });
+    bench.add('baseline', () => {
+      for (let i = 0; i < BATCH; i++) sink += baseline(req).length;
+    });
+  } else {
+    // One request from each peer in turn: the matcher's one-entry cache of
+    // the last peer does not answer for them.
+    const count = requests.length;
+    bench.add('ours', () => {
+      for (let i = 0; i < BATCH; i++) sink += ours(requests[i % count] ?? req).length;
+    });
+    bench.add('baseline', () => {
+      for (let i = 0; i < BATCH; i++) sink += baseline(requests[i % count] ?? req).length;
+    });
+  }
   await bench.run();
   if (sink === 0) throw new Error('no work was done');
   const oursNs = meanNs(bench.tasks[0]);

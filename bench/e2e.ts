@@ -73,6 +73,13 @@ export interface E2eForm {
   readonly medianServerBusy: number;
   /** medianRequestsPerSecond / the bare form's. */
   readonly ratioToBare: number;
+  /**
+   * The lowest and highest of the per-round ratios: the form's req/s in a
+   * round over bare's in the same round (forms take turns within a round).
+   */
+  readonly ratioRange: readonly [number, number];
+  /** (highest - lowest req/s) / medianRequestsPerSecond, over the rounds. */
+  readonly spread: number;
 }
 
 export interface E2eResult {
@@ -200,6 +207,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
 }
 
+/** (highest - lowest) / median: how far apart the rounds came out. */
+export function spread(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
 export async function runFramework(
   framework: Framework,
   options: E2eOptions,
@@ -231,12 +243,16 @@ export async function runFramework(
     log(`${framework}: round ${round + 1}/${options.rounds}`);
   }
 
-  const bare = median((runs.get('bare') ?? []).map((run) => run.requestsPerSecond));
+  const bareRuns = (runs.get('bare') ?? []).map((run) => run.requestsPerSecond);
+  const bare = median(bareRuns);
   return {
     framework,
     forms: FORMS.map((form) => {
       const formRuns = runs.get(form) ?? [];
       const rps = median(formRuns.map((run) => run.requestsPerSecond));
+      const roundRatios = formRuns.map(
+        (run, round) => run.requestsPerSecond / (bareRuns[round] ?? Number.NaN),
+      );
       return {
         form,
         runs: formRuns,
@@ -245,6 +261,8 @@ export async function runFramework(
         medianCpuMicrosPerRequest: median(formRuns.map((run) => run.cpuMicrosPerRequest)),
         medianServerBusy: median(formRuns.map((run) => run.serverBusy)),
         ratioToBare: rps / bare,
+        ratioRange: [Math.min(...roundRatios), Math.max(...roundRatios)],
+        spread: spread(formRuns.map((run) => run.requestsPerSecond)),
       };
     }),
   };
@@ -257,6 +275,8 @@ export function printFramework(result: E2eResult): void {
       form: form.form,
       'median req/s': Math.round(form.medianRequestsPerSecond),
       'ratio to bare': Number(form.ratioToBare.toFixed(3)),
+      'round ratios': `${form.ratioRange[0].toFixed(3)}-${form.ratioRange[1].toFixed(3)}`,
+      spread: `${(form.spread * 100).toFixed(1)}%`,
       'p99 ms': form.medianP99Ms,
       'CPU µs/req': Number(form.medianCpuMicrosPerRequest.toFixed(1)),
       'server busy': `${Math.round(form.medianServerBusy * 100)}%`,

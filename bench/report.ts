@@ -38,6 +38,9 @@ function versionOf(name: string): string {
 const fmt = (value: number, digits = 0): string =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+/** The rounds' lowest and highest ratio to bare, as `92.1–96.3%`. */
+const range = ([low, high]: readonly [number, number]): string =>
+  `${(low * 100).toFixed(1)}–${pct(high)}`;
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
 /** The last heap sample minus the first. */
 const growth = (samples: readonly number[]): number =>
@@ -86,13 +89,13 @@ export function targets(results: BenchResults): Target[] {
     list.push({
       what: `${result.framework}: adapter req/s ÷ bare`,
       target: `≥ ${pct(goal)}`,
-      measured: pct(adapter.ratioToBare),
+      measured: `${pct(adapter.ratioToBare)} (rounds ${range(adapter.ratioRange)})`,
       met: adapter.ratioToBare >= goal,
     });
     list.push({
       what: `${result.framework}: adapter faster than ${TRUST_SETTINGS[result.framework]}`,
       target: `> ${pct(trust.ratioToBare)}`,
-      measured: pct(adapter.ratioToBare),
+      measured: `${pct(adapter.ratioToBare)} (rounds ${range(adapter.ratioRange)})`,
       met: adapter.medianRequestsPerSecond > trust.medianRequestsPerSecond,
     });
   }
@@ -159,7 +162,10 @@ export function renderMarkdown(results: BenchResults): string {
       'Forms: **bare** (no proxy handling), **noop** (bare plus a middleware or hook that does ' +
       "nothing: the least any adapter can cost), **trust** (the framework's own setting), " +
       "**adapter** (ours, `trustedProxy: 'loopback'`). Medians over the rounds; the ratio is " +
-      'median req/s ÷ the bare median. CPU is the server process’s own (user + system) per ' +
+      'median req/s ÷ the bare median. Beside it, **rounds** gives the lowest and highest of ' +
+      "the rounds' own ratios (the form's req/s ÷ bare's in the same round, the forms taking " +
+      'turns within a round), and **spread** is (highest − lowest req/s) ÷ the median: a ' +
+      'difference between two forms smaller than these is not a finding. CPU is the server process’s own (user + system) per ' +
       'request; **busy** is that CPU time over the run’s wall time, near 100% when the server, ' +
       'not autocannon, limits the rate, as it must for the ratios to be about the server. So ' +
       'autocannon spends its CPU on load only: each run’s answer is checked by a request of its ' +
@@ -168,7 +174,8 @@ export function renderMarkdown(results: BenchResults): string {
     ...results.e2e.map(
       (result) =>
         `- ${result.framework}: noop is \`${NOOP_SETTINGS[result.framework]}\`, at ` +
-        `${pct(formOf(result, 'noop').ratioToBare)} of bare in this run.`,
+        `${pct(formOf(result, 'noop').ratioToBare)} of bare in this run ` +
+        `(rounds ${range(formOf(result, 'noop').ratioRange)}).`,
     ),
     '',
   );
@@ -176,12 +183,13 @@ export function renderMarkdown(results: BenchResults): string {
     add(
       `### ${result.framework} (trust: \`${TRUST_SETTINGS[result.framework]}\`)`,
       '',
-      '| form | req/s | ratio to bare | p99 | CPU per request | busy | runs (req/s) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| form | req/s | spread | ratio to bare | rounds | p99 | CPU per request | busy | runs (req/s) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...FORMS.map((name) => {
         const form = formOf(result, name);
         return (
-          `| ${name} | ${fmt(form.medianRequestsPerSecond)} | ${pct(form.ratioToBare)} | ` +
+          `| ${name} | ${fmt(form.medianRequestsPerSecond)} | ${pct(form.spread)} | ` +
+          `${pct(form.ratioToBare)} | ${range(form.ratioRange)} | ` +
           `${form.medianP99Ms} ms | ${form.medianCpuMicrosPerRequest.toFixed(1)} µs | ` +
           `${(form.medianServerBusy * 100).toFixed(0)}% | ` +
           `${form.runs.map((run) => fmt(run.requestsPerSecond)).join(', ')} |`
@@ -344,7 +352,9 @@ export function renderSvg(results: BenchResults): string {
   y += 14;
   const maxRatio = Math.max(
     1.1,
-    ...results.e2e.flatMap((r) => r.forms.map((form) => form.ratioToBare)),
+    ...results.e2e.flatMap((r) =>
+      r.forms.map((form) => Math.max(form.ratioToBare, form.ratioRange[1])),
+    ),
   );
   const xRatio = (ratio: number) => LABEL + (ratio / maxRatio) * plot;
   const top = y;
@@ -353,10 +363,16 @@ export function renderSvg(results: BenchResults): string {
       const form = formOf(result, name);
       const label = `${result.framework}: ${BAR_LABELS[name]}`;
       const color = BAR_COLORS[name];
+      const [low, high] = form.ratioRange.map((ratio) => xRatio(ratio).toFixed(1));
+      const middle = y + BAR_HEIGHT / 2;
       parts.push(
         `<text x="${LABEL - 8}" y="${y + 12}" font-size="11" text-anchor="end">${escapeXml(label)}</text>`,
         `<rect x="${LABEL}" y="${y}" width="${(xRatio(form.ratioToBare) - LABEL).toFixed(1)}" height="${BAR_HEIGHT}" fill="${color}"/>`,
-        `<text x="${(xRatio(form.ratioToBare) + 4).toFixed(1)}" y="${y + 12}" font-size="11">${pct(form.ratioToBare)}</text>`,
+        // The rounds' lowest and highest ratio.
+        `<line x1="${low}" x2="${high}" y1="${middle}" y2="${middle}" stroke="#333"/>`,
+        `<line x1="${low}" x2="${low}" y1="${middle - 4}" y2="${middle + 4}" stroke="#333"/>`,
+        `<line x1="${high}" x2="${high}" y1="${middle - 4}" y2="${middle + 4}" stroke="#333"/>`,
+        `<text x="${(Math.max(xRatio(form.ratioToBare), xRatio(form.ratioRange[1])) + 4).toFixed(1)}" y="${y + 12}" font-size="11">${pct(form.ratioToBare)}</text>`,
       );
       if (name === 'adapter') {
         const target = xRatio(E2E_TARGETS[result.framework]).toFixed(1);
@@ -373,6 +389,7 @@ export function renderSvg(results: BenchResults): string {
     `<line x1="${one}" x2="${one}" y1="${top - 4}" y2="${y - GAP}" stroke="#333" stroke-dasharray="3,3"/>`,
     `<text x="${one}" y="${top - 6}" font-size="10" text-anchor="middle">bare = 100%</text>`,
     `<text x="${LABEL}" y="${y + 8}" font-size="10" fill="#d62728">red tick: target for the adapter</text>`,
+    `<text x="${LABEL + 200}" y="${y + 8}" font-size="10" fill="#333">black whisker: the rounds' lowest and highest ratio</text>`,
   );
 
   y += 40;

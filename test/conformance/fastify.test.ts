@@ -13,8 +13,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WaitressProxyOptions } from '@waitress-proxy/core';
 import { waitressProxy, waitressProxyRewriteUrl } from '@waitress-proxy/fastify';
-import { describeConformance, isAdapterError } from './harness.js';
-import type { ErrorReport, Harness, Observation } from './harness.js';
+import { describeConformance, isAdapterError, testCertificate } from './harness.js';
+import type { ErrorReport, Harness, Observation, Transport } from './harness.js';
 
 /** The conformance `Observation`, read through Fastify's API. */
 function observe(request: FastifyRequest): Observation {
@@ -62,11 +62,31 @@ function addRoutes(app: FastifyInstance): void {
   app.get('/*', (request) => observe(request));
 }
 
-function harness(name: string, routesIn: 'root' | 'child'): Harness {
+/** Fastify's own server for `transport`: `http2: true`, with `https.allowHTTP1` over TLS. */
+async function fastifyFor(transport: Transport, options: WaitressProxyOptions) {
+  const rewriteUrl = waitressProxyRewriteUrl(options);
+  switch (transport) {
+    case 'http/1.1':
+      return Fastify({ rewriteUrl });
+    case 'h2c':
+      return Fastify({ rewriteUrl, http2: true });
+    case 'h2 over TLS':
+      return Fastify({
+        rewriteUrl,
+        http2: true,
+        https: { ...(await testCertificate()), allowHTTP1: true },
+      });
+  }
+}
+
+function harness(name: string, routesIn: 'root' | 'child', transport: Transport): Harness {
   return {
-    name,
+    name: transport === 'http/1.1' ? name : `${name} over ${transport}`,
+    transport,
     async createServer(options: WaitressProxyOptions) {
-      const app = Fastify({ rewriteUrl: waitressProxyRewriteUrl(options) });
+      // Fastify's instance type follows its server's; the routes read only
+      // what every server's request has.
+      const app = (await fastifyFor(transport, options)) as unknown as FastifyInstance;
       await app.register(waitressProxy, options);
       if (routesIn === 'root') {
         addRoutes(app);
@@ -83,5 +103,10 @@ function harness(name: string, routesIn: 'root' | 'child'): Harness {
   };
 }
 
-describeConformance(harness('Fastify 5', 'root'));
-describeConformance(harness('Fastify 5, routes in an encapsulated child plugin', 'child'));
+describeConformance(harness('Fastify 5', 'root', 'http/1.1'));
+describeConformance(
+  harness('Fastify 5, routes in an encapsulated child plugin', 'child', 'http/1.1'),
+);
+// HTTP/2 as Fastify serves it (packages/fastify/src/http2.test.ts has more).
+describeConformance(harness('Fastify 5', 'root', 'h2c'));
+describeConformance(harness('Fastify 5', 'root', 'h2 over TLS'));

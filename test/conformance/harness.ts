@@ -2,7 +2,6 @@
  * What a framework adapter provides to join the conformance matrix, and the
  * runner that plays every row of `cases.ts` against it over real sockets.
  */
-import type { Server } from 'node:http';
 import {
   HostNotAllowedError,
   MalformedProxyHeaderError,
@@ -14,10 +13,12 @@ import type {
   ProxyView,
   WaitressProxyOptions,
 } from '@waitress-proxy/core';
+import { makeCertificate } from '../../examples/demo/src/certificate.js';
+import type { Certificate } from '../../examples/demo/src/certificate.js';
 import { CASES, LOCAL_PORT, PEER_PORT } from './cases.js';
 import type { ConformanceCase, ExpectedView } from './cases.js';
-import { close, listen, send, withHost } from './client.js';
-import type { ListenHost } from './client.js';
+import { close, listen, send, sendH2, withHost } from './client.js';
+import type { AnyServer, ListenHost } from './client.js';
 
 /**
  * The framework's own request properties, read through the framework's API
@@ -81,7 +82,23 @@ export interface ErrorReport {
  */
 export interface Harness {
   readonly name: string;
-  createServer(options: WaitressProxyOptions): Server | Promise<Server>;
+  /**
+   * How the runner reaches the server: HTTP/1.1 (the default), HTTP/2
+   * without TLS (`http2.createServer`), or HTTP/2 over TLS
+   * (`http2.createSecureServer` with `testCertificate()` and `allowHTTP1`).
+   */
+  readonly transport?: Transport;
+  createServer(options: WaitressProxyOptions): AnyServer | Promise<AnyServer>;
+}
+
+export type Transport = 'http/1.1' | 'h2c' | 'h2 over TLS';
+
+let certificate: Promise<Certificate> | undefined;
+
+/** The certificate of every TLS server in the matrix (for `localhost`; the runner trusts it). */
+export function testCertificate(): Promise<Certificate> {
+  certificate ??= makeCertificate();
+  return certificate;
 }
 
 /** A logger that keeps what it was told, so rows can assert warnings. */
@@ -97,8 +114,9 @@ const LISTEN_HOSTS: readonly ListenHost[] = ['127.0.0.1', '::'];
 /** Registers the whole matrix for `harness`, on both listening forms. */
 export function describeConformance(harness: Harness): void {
   describe(`${harness.name}: conformance matrix`, () => {
+    const rows = harness.transport === 'h2 over TLS' ? CASES.flatMap(overTls) : CASES;
     describe.each(LISTEN_HOSTS)('server listening on %s', (listenHost) => {
-      it.each(CASES.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
+      it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
         await runCase(harness, listenHost, row);
       });
     });
@@ -113,8 +131,20 @@ async function runCase(
   const logger = new RecordingLogger();
   const server = await harness.createServer({ logger, ...row.options });
   const port = await listen(server, listenHost);
+  const transport = harness.transport ?? 'http/1.1';
+  const path = row.path ?? '/';
+  const lines = withHost(row.headers ?? []);
   try {
-    const exchange = await send(port, row.peer, row.path ?? '/', withHost(row.headers ?? []));
+    const exchange =
+      transport === 'http/1.1'
+        ? await send(port, row.peer, path, lines)
+        : await sendH2(
+            port,
+            row.peer,
+            path,
+            lines,
+            transport === 'h2c' ? undefined : (await testCertificate()).cert,
+          );
 
     if ('malformed' in row.expected) {
       expect({ status: exchange.status, report: parse(exchange.body) as ErrorReport }).toEqual({
@@ -148,6 +178,10 @@ async function runCase(
 
     expect(exchange.status).toBe(200);
     const seen = parse(exchange.body) as Observation;
+    // Prove the transport: HTTP/2 requests carry their pseudo-headers.
+    expect(seen.headers[':scheme']).toBe(
+      { 'http/1.1': undefined, h2c: 'http', 'h2 over TLS': 'https' }[transport],
+    );
     // Every row runs on both listening forms: prove which one it was.
     expect(seen.socket.remoteAddress).toBe(listenHost === '::' ? `::ffff:${row.peer}` : row.peer);
 
@@ -165,6 +199,13 @@ async function runCase(
     expect(seen.app.host).toBe(seen.view.host);
 
     for (const [name, value] of Object.entries(expected.headers ?? {})) {
+      if (name === 'host' && transport !== 'http/1.1') {
+        // Over HTTP/2 the request's host is :authority; Host is there only
+        // when a forwarded host set it, and then the two agree.
+        expect({ ':authority': seen.headers[':authority'] }).toEqual({ ':authority': value });
+        expect([undefined, value]).toContainEqual(seen.headers.host);
+        continue;
+      }
       expect({ [name]: seen.headers[name] }).toEqual({ [name]: value });
       expect({ [name]: rawLines(seen.rawHeaders, name) }).toEqual({
         [name]: value === undefined ? [] : [value],
@@ -178,6 +219,39 @@ async function runCase(
   } finally {
     await close(server);
   }
+}
+
+/**
+ * A row as it reads over TLS: a scheme the connection gave is `https`. Rows
+ * from a trusted peer whose scheme or port a header could have set while
+ * they expect `http` (a trusted `http` proto, a forwarded port whose default
+ * depends on the scheme) are about plain connections: they run over
+ * HTTP/1.1 and h2c only.
+ */
+function overTls(row: ConformanceCase): ConformanceCase[] {
+  if (!('view' in row.expected) || row.expected.view.scheme !== 'http') return [row];
+  // An untrusted peer's headers are never read: its scheme is the connection's.
+  const headerMayDecide = (row.headers ?? []).some((line) => /proto|port|forwarded:/i.test(line));
+  if (row.expected.view.peerTrusted && headerMayDecide) return [];
+  const { app } = row.expected;
+  return [
+    {
+      ...row,
+      expected: {
+        ...row.expected,
+        view: { ...row.expected.view, scheme: 'https' },
+        ...(app === undefined
+          ? {}
+          : {
+              app: {
+                ...app,
+                ...(app.protocol === undefined ? {} : { protocol: 'https' }),
+                ...(app.url === undefined ? {} : { url: app.url.replace(/^http:/, 'https:') }),
+              },
+            }),
+      },
+    },
+  ];
 }
 
 /** The row's expected view with the sentinels replaced by this run's ports. */

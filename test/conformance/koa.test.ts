@@ -6,14 +6,16 @@
  * Koa 3's `ctx.origin`) is tested in packages/koa.
  */
 import { createServer } from 'node:http';
+import { createSecureServer, createServer as createH2cServer } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import Koa from 'koa';
 import type { Middleware } from 'koa';
 import Koa2 from 'koa2';
 import { waitressProxy } from '@waitress-proxy/koa';
-import { describeConformance, isAdapterError } from './harness.js';
-import type { ErrorReport, Harness, Observation } from './harness.js';
+import { describeConformance, isAdapterError, testCertificate } from './harness.js';
+import type { ErrorReport, Harness, Observation, Transport } from './harness.js';
 
 // Koa 2 runs under Koa 3's types here (the properties read are the same);
 // packages/koa's typings test checks the middleware against Koa 2's own.
@@ -57,10 +59,11 @@ const reportError: Middleware = async (ctx, next) => {
   }
 };
 
-function harnessFor(name: string, KoaApp: typeof Koa): Harness {
+function harnessFor(name: string, KoaApp: typeof Koa, transport: Transport): Harness {
   return {
-    name,
-    createServer(options) {
+    name: transport === 'http/1.1' ? name : `${name} over ${transport}`,
+    transport,
+    async createServer(options) {
       const app = new KoaApp();
       app.use(reportError);
       app.use(waitressProxy(options));
@@ -72,11 +75,26 @@ function harnessFor(name: string, KoaApp: typeof Koa): Harness {
       const handle = app.callback();
       // Koa's callback returns a promise that always settles (it handles
       // its own errors); node's 'request' listener ignores it.
-      return createServer((req, res) => {
+      const listener = (req: Http2ServerRequest, res: Http2ServerResponse): void => {
         void handle(req, res);
-      });
+      };
+      switch (transport) {
+        case 'http/1.1':
+          return createServer((req, res) => {
+            void handle(req, res);
+          });
+        case 'h2c':
+          return createH2cServer(listener);
+        case 'h2 over TLS':
+          return createSecureServer({ ...(await testCertificate()), allowHTTP1: true }, listener);
+      }
     },
   };
 }
 
-for (const [name, KoaApp] of VERSIONS) describeConformance(harnessFor(name, KoaApp));
+// HTTP/2 as Koa serves it: Node's compatibility API, h2c and TLS with
+// allowHTTP1 (packages/koa/src/http2.test.ts has the HTTP/1.1 fallback).
+const TRANSPORTS: readonly Transport[] = ['http/1.1', 'h2c', 'h2 over TLS'];
+for (const transport of TRANSPORTS) {
+  for (const [name, KoaApp] of VERSIONS) describeConformance(harnessFor(name, KoaApp, transport));
+}

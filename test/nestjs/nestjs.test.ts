@@ -2,12 +2,15 @@
  * NestJS 12 on both platforms (examples/nestjs), over real sockets: a Nest
  * handler's `@Req()` shows the forwarded values, a stranger's forged headers
  * are removed, and a malformed header from the trusted proxy is a 400 through
- * Nest's own request pipeline.
+ * Nest's own request pipeline, and its warning is seen (on the Fastify
+ * platform Nest gives Fastify no logger: the plugin falls back to console).
+ * On the Express platform, the module's MiddlewareConsumer and `app.use`
+ * before `init()` both work; `app.use` after `init()` is the trap: the
+ * middleware never runs, which no middleware can notice, hence the docs.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { startNest } from './serve.js';
+import type { NestApp, RunningNest } from './serve.js';
 
 const PROXY = '127.0.0.2';
 const STRANGER = '127.0.0.3';
@@ -15,34 +18,18 @@ const OPTIONS = {
   trustedProxy: PROXY,
   trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'],
 };
-const EXAMPLE = join(__dirname, '..', '..', 'examples', 'nestjs');
 
-let child: ChildProcess;
-let ports: { express: number; fastify: number };
+let nest: RunningNest;
+let ports: Readonly<Record<NestApp, number>>;
+const stderr = () => nest.stderr();
 
 beforeAll(async () => {
-  // NestJS 12 is ESM-only: the app runs in a process of its own (src/serve.ts).
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/serve.ts', JSON.stringify(OPTIONS)], {
-    cwd: EXAMPLE,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  ports = await new Promise((done, fail) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line !== undefined) done(JSON.parse(line) as { express: number; fastify: number });
-    });
-    child.on('exit', (code) => {
-      fail(new Error(`the NestJS app exited with ${String(code)}`));
-    });
-  });
+  nest = await startNest(OPTIONS);
+  ports = nest.ports;
 }, 60_000);
 
 afterAll(async () => {
-  const exited = new Promise((done) => child.on('exit', done));
-  child.stdin?.end();
-  await exited;
+  await nest.stop();
 });
 
 function get(port: number, peer: string, headers: Record<string, string>) {
@@ -69,14 +56,20 @@ function get(port: number, peer: string, headers: Record<string, string>) {
   });
 }
 
-describe.each(['express', 'fastify'] as const)('NestJS 12 on the %s platform', (platform) => {
-  const port = () => ports[platform];
+const PLATFORMS: readonly (readonly [string, NestApp])[] = [
+  ['Express platform, MiddlewareConsumer', 'express'],
+  ['Express platform, app.use before init()', 'expressUseBeforeInit'],
+  ['Fastify platform', 'fastify'],
+];
 
-  const forwarded = {
-    'x-forwarded-for': '203.0.113.7',
-    'x-forwarded-proto': 'https',
-    'x-forwarded-host': 'shop.example',
-  };
+const forwarded = {
+  'x-forwarded-for': '203.0.113.7',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'shop.example',
+};
+
+describe.each(PLATFORMS)('NestJS 12, %s', (_name, app) => {
+  const port = () => ports[app];
 
   it("@Req() shows the trusted proxy's values", async () => {
     expect(await get(port(), PROXY, forwarded)).toEqual({
@@ -97,9 +90,32 @@ describe.each(['express', 'fastify'] as const)('NestJS 12 on the %s platform', (
     });
   });
 
-  it('a malformed header from the trusted proxy is a 400, and no handler runs', async () => {
-    const { status, body } = await get(port(), PROXY, { 'x-forwarded-proto': 'ftp' });
+  it('a malformed header from the trusted proxy is a 400, no handler runs, and the warning is seen', async () => {
+    const value = `ftp-${app}`;
+    const { status, body } = await get(port(), PROXY, { 'x-forwarded-proto': value });
     expect(status).toBe(400);
     expect(JSON.stringify(body)).toContain('Header \\"X-Forwarded-Proto\\" malformed.');
+    // console.warn in the app's process: its standard error.
+    const line = `Malformed proxy header "X-Forwarded-Proto" from "${PROXY}": not "http" or "https"; value: "${value}"`;
+    await until(() => stderr().includes(line));
+    expect(stderr()).toContain(line);
   });
 });
+
+describe('NestJS 12, Express platform, the trap: app.use(waitressProxy(...)) after init()', () => {
+  it('never runs: the proxy’s address, http, and a stranger’s forged header passed on', async () => {
+    const port = ports.expressUseAfterInit;
+    expect(await get(port, PROXY, forwarded)).toEqual({
+      status: 200,
+      body: { ip: PROXY, protocol: 'http', host: undefined, forwardedFor: '203.0.113.7' },
+    });
+    expect(await get(port, STRANGER, forwarded)).toMatchObject({
+      body: { ip: STRANGER, forwardedFor: '203.0.113.7' },
+    });
+  });
+});
+
+/** Waits up to 2 s for `condition` (a line written by another process). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 40 && !condition(); i++) await new Promise((done) => setTimeout(done, 50));
+}

@@ -7,6 +7,7 @@
  */
 import 'reflect-metadata';
 import { Controller, Get, Module, Req } from '@nestjs/common';
+import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -49,33 +50,55 @@ class ReportController {
 // A Nest module is an empty class its decorator describes.
 @Module({ controllers: [ReportController] })
 // eslint-disable-next-line @typescript-eslint/no-extraneous-class
-class AppModule {}
+export class AppModule {}
 
 /**
- * The app on Nest's Express platform. The middleware is installed with
- * `app.use` before `listen` (or `init`): Nest registers its routes at
- * `init`, and Express runs middleware in the order it was added, so a
- * `waitressProxy` added after `init()` would never see a routed request.
+ * The app module with waitressProxy applied the Nest way, through a
+ * `MiddlewareConsumer`: Nest installs module middleware before it registers
+ * any route, at `init()`, so the order holds however the app is started
+ * (a test that calls `app.init()` first, say). `app.use()` holds only when
+ * it comes before `init()` (see `createExpressApp`).
+ */
+export function proxiedAppModule(options: WaitressProxyOptions): Type {
+  @Module({ controllers: [ReportController] })
+  class ProxiedAppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      consumer.apply(expressProxy(options)).forRoutes('*');
+    }
+  }
+  return ProxiedAppModule;
+}
+
+/** How the Express platform app gets the middleware. */
+export type ExpressInstall = 'consumer' | 'use before init';
+
+/**
+ * The app on Nest's Express platform, with the middleware from the module's
+ * `MiddlewareConsumer` (the default), or from `app.use` before `init()`.
+ * Never `app.use` after `init()` (or after `listen()`): Nest registers its
+ * routes and its not-found handler at `init`, and Express runs middleware in
+ * the order it was added, so a `waitressProxy` added then never runs at all.
  */
 export async function createExpressApp(
   options: WaitressProxyOptions,
+  install: ExpressInstall = 'consumer',
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule,
+    install === 'consumer' ? proxiedAppModule(options) : AppModule,
     new ExpressAdapter(),
     // Nest types its options as a class; every Nest app passes a literal.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     { logger: false },
   );
-  app.use(expressProxy(options));
+  if (install === 'use before init') app.use(expressProxy(options));
   await app.init();
   return app;
 }
 
 /**
- * The app on Nest's Fastify platform. Nest creates Fastify with its logger
- * off, so pass `logger` in the options (here `console`) or the plugin's
- * warnings go nowhere.
+ * The app on Nest's Fastify platform. Nest creates Fastify without a
+ * logger; the plugin's warnings then go to `console` unless the options name
+ * a `logger` or the adapter gets one (`new FastifyAdapter({ logger: true })`).
  */
 export async function createFastifyApp(
   options: WaitressProxyOptions,
@@ -87,7 +110,7 @@ export async function createFastifyApp(
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     { logger: false },
   );
-  await app.register(fastifyProxy, { logger: console, ...options });
+  await app.register(fastifyProxy, options);
   await app.init();
   return app;
 }

@@ -1,26 +1,52 @@
 /**
- * Both platforms on ephemeral loopback ports, for the tests: the options as
- * JSON in the first argument, the ports printed as one JSON line. NestJS 12
- * is ESM-only, which jest's CommonJS runtime on Node 20 cannot load, so the
- * tests run the app in this process of its own and talk to it over sockets.
+ * The app on both platforms on ephemeral loopback ports, for the tests: the
+ * options as JSON in the first argument, the ports printed as one JSON line.
+ * NestJS 12 is ESM-only, which jest's CommonJS runtime on Node 20 cannot
+ * load, so the tests run the app in this process of its own and talk to it
+ * over sockets. No logger is passed: the warnings go to `console` (standard
+ * error), where the tests look for them.
+ *
+ * Beside the example's two apps it serves the Express platform's trap,
+ * `app.use(waitressProxy(...))` after `init()`, which the tests show does
+ * nothing, and the `app.use` before `init()` form.
  */
 import type { AddressInfo } from 'node:net';
-import { createExpressApp, createFastifyApp } from './app.js';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { waitressProxy } from '@waitress-proxy/express';
+import type { WaitressProxyOptions } from '@waitress-proxy/express';
+import { AppModule, createExpressApp, createFastifyApp } from './app.js';
 
-const options = { ...(JSON.parse(process.argv[2] ?? '{}') as object), logger: { warn() {} } };
-const onExpress = await createExpressApp(options);
-await onExpress.listen(0, '127.0.0.1');
-const onFastify = await createFastifyApp(options);
-await onFastify.listen(0, '127.0.0.1');
-const portOf = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
-console.log(
-  JSON.stringify({
-    express: portOf(onExpress.getHttpServer()),
-    fastify: portOf(onFastify.getHttpServer()),
-  }),
-);
+const options = JSON.parse(process.argv[2] ?? '{}') as WaitressProxyOptions;
+
+/** The trap: Nest's routes (and its not-found handler) come before the middleware. */
+async function createUseAfterInitApp(): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule,
+    new ExpressAdapter(),
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    { logger: false },
+  );
+  await app.init();
+  app.use(waitressProxy(options));
+  return app;
+}
+
+const apps = {
+  express: await createExpressApp(options),
+  expressUseBeforeInit: await createExpressApp(options, 'use before init'),
+  expressUseAfterInit: await createUseAfterInitApp(),
+  fastify: await createFastifyApp(options),
+};
+const ports: Record<string, number> = {};
+for (const [name, app] of Object.entries(apps)) {
+  await app.listen(0, '127.0.0.1');
+  ports[name] = (app.getHttpServer().address() as AddressInfo).port;
+}
+console.log(JSON.stringify(ports));
 // Ends when the test closes standard input.
 process.stdin.resume();
 process.stdin.on('end', () => {
-  void Promise.all([onExpress.close(), onFastify.close()]).then(() => process.exit(0));
+  void Promise.all(Object.values(apps).map((app) => app.close())).then(() => process.exit(0));
 });

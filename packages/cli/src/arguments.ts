@@ -9,6 +9,7 @@ import { optionsFromEnv } from '@waitress-proxy/core';
 import type { RequestInput, WaitressProxyOptions } from '@waitress-proxy/core';
 import { addHeaderLine, parseRequestHead } from './request-head.js';
 
+/** The command's help text (`waitress-proxy --help`): every flag, with waitress's spellings. */
 export const USAGE = `Usage: waitress-proxy explain [options]
 
 Explains how waitress-proxy resolves one request: which trustedProxy entry

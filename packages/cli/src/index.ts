@@ -1,6 +1,8 @@
 /**
  * @waitress-proxy/cli: the `waitress-proxy` command. `runCommand` is the
  * command as a function (arguments and streams in, exit status out).
+ *
+ * @packageDocumentation
  */
 export { runCommand, EXIT } from './run.js';
 export type { CommandIo } from './run.js';

@@ -11,17 +11,30 @@ import {
 import type { Explanation } from '@waitress-proxy/core';
 import { parseCommand, USAGE, UsageError } from './arguments.js';
 
+/**
+ * What the command reads and writes, so it runs the same in the bin
+ * (`process.env`, standard input, `process.stdout`/`stderr`) and in a test.
+ */
 export interface CommandIo {
   /** The environment: `WAITRESS_PROXY_*` variables give the configuration's defaults. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Standard input, read whole (for `--request -`). */
   readonly readInput: () => string;
+  /** Receives the explanation (text, or JSON with `--json`) and `--help`. */
   readonly stdout: (text: string) => void;
+  /** Receives start-up warnings and the message for a bad flag or configuration. */
   readonly stderr: (text: string) => void;
 }
 
 /** Exit statuses: resolved, refused by the app (400/431), bad configuration or usage. */
-export const EXIT = { resolved: 0, refused: 1, invalid: 2 } as const;
+export const EXIT = {
+  /** 0: the request resolves (the app would serve it). */
+  resolved: 0,
+  /** 1: the app would refuse it (a malformed proxy header, a host not allowed, too many header lines). */
+  refused: 1,
+  /** 2: a configuration that cannot work, or a bad flag; the message says what to change. */
+  invalid: 2,
+} as const;
 
 /** Runs the command; returns the exit status. */
 export function runCommand(argv: readonly string[], io: CommandIo): number {

@@ -102,9 +102,9 @@ describe('the diagnose option', () => {
     });
     resolve(compiled, input('10.0.0.5', { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=x' }));
     expect(logger.messages).toEqual([
-      'waitress-proxy: diagnose: 10.0.0.5 is trusted but Forwarded is not in trustedProxyHeaders; ' +
-        'if your proxy sets it on every request, add "forwarded" to trustedProxyHeaders, ' +
-        'otherwise remove it at the proxy.',
+      'waitress-proxy: diagnose: 10.0.0.5 is trusted but Forwarded is not in trustedProxyHeaders, ' +
+        'and cannot be trusted together with "x-forwarded-for", "x-forwarded-proto"; if your proxy ' +
+        'sets it instead of them, trust it in their place, otherwise remove it at the proxy.',
       'waitress-proxy: diagnose: X-Forwarded-Proto is in trustedProxyHeaders but trusted proxy ' +
         '10.0.0.5 did not send it; check that the proxy sets it.',
     ]);

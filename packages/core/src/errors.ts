@@ -18,6 +18,7 @@ export type WaitressProxyErrorCode =
  * option, the value received, and what to write instead.
  */
 export class WaitressProxyConfigError extends TypeError {
+  /** Stable: `WAITRESS_PROXY_INVALID_OPTION`. */
   readonly code = 'WAITRESS_PROXY_INVALID_OPTION' satisfies WaitressProxyErrorCode;
   /** The option at fault, as the user spells it (`trustedProxyCount`). */
   readonly option: string;
@@ -39,9 +40,13 @@ export class WaitressProxyConfigError extends TypeError {
  * Express, Fastify and Koa error handlers read.
  */
 export class MalformedProxyHeaderError extends Error {
+  /** Stable, for branching without parsing the message: `WAITRESS_PROXY_MALFORMED_HEADER`. */
   readonly code = 'WAITRESS_PROXY_MALFORMED_HEADER' satisfies WaitressProxyErrorCode;
+  /** The HTTP status to answer with (400), as Express and Koa read it. */
   readonly status = 400;
+  /** The same status, as Fastify and Node's http-errors read it. */
   readonly statusCode = 400;
+  /** The message is safe to send to the client (it never repeats a header's value). */
   readonly expose = true;
   /** The header's name in its usual spelling, such as `X-Forwarded-For`. */
   readonly header: string;
@@ -71,9 +76,13 @@ export class MalformedProxyHeaderError extends Error {
  * on `MalformedProxyHeaderError`.
  */
 export class TooManyHeadersError extends Error {
+  /** Stable, for branching without parsing the message: `WAITRESS_PROXY_TOO_MANY_HEADERS`. */
   readonly code = 'WAITRESS_PROXY_TOO_MANY_HEADERS' satisfies WaitressProxyErrorCode;
+  /** The HTTP status to answer with (431), as Express and Koa read it. */
   readonly status = 431;
+  /** The same status, as Fastify and Node's http-errors read it. */
   readonly statusCode = 431;
+  /** The message is safe to send to the client (it never repeats a header's value). */
   readonly expose = true;
 
   constructor() {
@@ -89,9 +98,13 @@ export class TooManyHeadersError extends Error {
  * message names the host, cut to 100 characters and JSON-quoted.
  */
 export class HostNotAllowedError extends Error {
+  /** Stable, for branching without parsing the message: `WAITRESS_PROXY_HOST_NOT_ALLOWED`. */
   readonly code = 'WAITRESS_PROXY_HOST_NOT_ALLOWED' satisfies WaitressProxyErrorCode;
+  /** The HTTP status to answer with (400), as Express and Koa read it. */
   readonly status = 400;
+  /** The same status, as Fastify and Node's http-errors read it. */
   readonly statusCode = 400;
+  /** The message is safe to send to the client (it never repeats a header's value). */
   readonly expose = true;
   /** The host as received (undefined when the request had none), for logs. */
   readonly host: string | undefined;
@@ -118,9 +131,13 @@ export type ProxyRequestError =
  * message is safe to show; the load's error is in `cause`, for logs.
  */
 export class TrustedRangesUnavailableError extends Error {
+  /** Stable, for branching without parsing the message: `WAITRESS_PROXY_RANGES_UNAVAILABLE`. */
   readonly code = 'WAITRESS_PROXY_RANGES_UNAVAILABLE' satisfies WaitressProxyErrorCode;
+  /** The HTTP status to answer with (503), as Express and Koa read it. */
   readonly status = 503;
+  /** The same status, as Fastify and Node's http-errors read it. */
   readonly statusCode = 503;
+  /** The message is safe to send to the client (it never repeats a header's value). */
   readonly expose = true;
 
   constructor(cause: unknown) {

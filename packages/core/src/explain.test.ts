@@ -98,9 +98,10 @@ describe('explain', () => {
         'scheme https from X-Forwarded-Proto',
         'host shop.example from X-Forwarded-Host',
         'port 443 from X-Forwarded-Proto (the default port of https)',
-        'to change: 127.0.0.1 is trusted but Forwarded is not in trustedProxyHeaders; if your ' +
-          'proxy sets it on every request, add "forwarded" to trustedProxyHeaders, otherwise ' +
-          'remove it at the proxy.',
+        'to change: 127.0.0.1 is trusted but Forwarded is not in trustedProxyHeaders, and cannot ' +
+          'be trusted together with "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"; ' +
+          'if your proxy sets it instead of them, trust it in their place, otherwise remove it ' +
+          'at the proxy.',
       ].join('\n'),
     );
   });
@@ -174,5 +175,51 @@ describe('explain', () => {
     expect(
       run({ trustedProxy: () => true }, input('192.0.2.1', {})).explanation.peer,
     ).toMatchObject({ trusted: true, matchedBy: 'the trust function' });
+  });
+
+  it.each([
+    [
+      'a second source of the client address',
+      { trustedProxyHeaders: ['x-forwarded-for'] },
+      { 'x-forwarded-for': '203.0.113.7', 'x-real-ip': '203.0.113.7' },
+      'X-Real-IP',
+    ],
+    [
+      'an X-Forwarded-* header beside a trusted Forwarded',
+      { trustedProxyHeaders: ['forwarded'] },
+      { forwarded: 'for=203.0.113.7', 'x-forwarded-port': '443' },
+      'X-Forwarded-Port',
+    ],
+  ] as const)(
+    'never advises adding a header that cannot be trusted with the others: %s',
+    (_what, options, headers, header) => {
+      const { explanation } = run(
+        { trustedProxy: '10.0.0.5', ...options },
+        input('10.0.0.5', headers),
+      );
+      const advice = explanation.advice.filter((line) => line.includes(`but ${header} is not`));
+      expect(advice).toHaveLength(1);
+      expect(advice[0]).toContain('cannot be trusted together with');
+      expect(advice[0]).not.toContain(`add "${header.toLowerCase()}"`);
+      // The advice is right: adding it would not start.
+      expect(() =>
+        compileOptions({
+          trustedProxy: '10.0.0.5',
+          trustedProxyHeaders: [...options.trustedProxyHeaders, header.toLowerCase()],
+        }),
+      ).toThrow(/mutually exclusive|sources of the client address/);
+    },
+  );
+
+  it('advises adding a header that can be trusted with the others', () => {
+    const { explanation } = run(
+      { trustedProxy: '10.0.0.5', trustedProxyHeaders: ['x-forwarded-for'] },
+      input('10.0.0.5', { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' }),
+    );
+    expect(explanation.advice).toContain(
+      '10.0.0.5 is trusted but X-Forwarded-Proto is not in trustedProxyHeaders; if your proxy ' +
+        'sets it on every request, add "x-forwarded-proto" to trustedProxyHeaders, otherwise ' +
+        'remove it at the proxy.',
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { HostNotAllowedError, MalformedProxyHeaderError, TooManyHeadersError } from './errors.js';
 import { windowOf } from './list.js';
-import { PROXY_HEADER_NAMES, trustedProxyOf } from './options.js';
+import { PROXY_HEADER_NAMES, trustedHeadersConflict, trustedProxyOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName } from './options.js';
 import { DISPLAY_NAMES, resolveTraced } from './resolve.js';
 import type {
@@ -37,6 +37,7 @@ export interface HeaderStep {
   readonly header: string;
   /** Its value as received (repeated lines joined as Node joins them). */
   readonly value: string;
+  /** What the engine did with it. */
   readonly outcome: HeaderOutcome;
   /** For a list header that was used: the trusted part, which the app keeps. */
   readonly window?: string;
@@ -50,6 +51,7 @@ export interface HeaderStep {
 
 /** Where one field of the view came from. */
 export interface FieldOrigin {
+  /** The field's value in the view. */
   readonly value: string | number | undefined;
   /** A header's name, or `peer`, `Host`, `TLS`, `urlScheme`, `listening port`, `urlPrefix`. */
   readonly from: string;
@@ -61,11 +63,13 @@ export interface FieldOrigin {
 export interface Explanation {
   /** Exactly what `resolve` returns for the same arguments. */
   readonly resolution: Resolution;
+  /** The direct connection, and whether and why it is a trusted proxy. */
   readonly peer: {
     /** `socket.remoteAddress` as Node reported it; undefined for a Unix socket. */
     readonly reported: string | undefined;
     /** As the engine compared it (`::ffff:10.0.0.5` → `10.0.0.5`, a zone dropped, `localhost`). */
     readonly compared: string;
+    /** Whether it matched `trustedProxy`. */
     readonly trusted: boolean;
     /** The `trustedProxy` entry that matched it, as written (`'loopback'`, `'10.0.0.0/8'`). */
     readonly matchedBy: string | undefined;
@@ -74,10 +78,15 @@ export interface Explanation {
   readonly headersTruncated: boolean;
   /** Each proxy header the request carried, in `PROXY_HEADER_NAMES` order. */
   readonly headers: readonly HeaderStep[];
+  /** Where the view's `clientAddress` came from. */
   readonly clientAddress: FieldOrigin;
+  /** Where the view's `scheme` came from. */
   readonly scheme: FieldOrigin;
+  /** Where the view's `host` came from. */
   readonly host: FieldOrigin;
+  /** Where the view's `port` came from. */
   readonly port: FieldOrigin;
+  /** Where the view's `prefix` came from. */
   readonly prefix: FieldOrigin;
   /** What the engine would have logged for this request. */
   readonly warnings: readonly string[];
@@ -251,10 +260,21 @@ function adviceFor(
   }
   for (const step of headers) {
     if (step.outcome === 'not-trusted') {
+      const name = step.header.toLowerCase() as ProxyHeaderName;
+      const conflict = trustedHeadersConflict(new Set([...options.trustedHeaders, name]));
       advice.push(
-        `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders; if your ` +
-          `proxy sets it on every request, add "${step.header.toLowerCase()}" to ` +
-          'trustedProxyHeaders, otherwise remove it at the proxy.',
+        conflict === undefined
+          ? `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders; if ` +
+              `your proxy sets it on every request, add "${name}" to trustedProxyHeaders, ` +
+              'otherwise remove it at the proxy.'
+          : `${peer.compared} is trusted but ${step.header} is not in trustedProxyHeaders, and ` +
+              'cannot be trusted together with ' +
+              conflict.headers
+                .filter((other) => other !== name)
+                .map((other) => `"${other}"`)
+                .join(', ') +
+              `; if your proxy sets it instead of them, trust it in their place, otherwise ` +
+              'remove it at the proxy.',
       );
     }
     if (step.outcome === 'malformed') {

@@ -8,7 +8,9 @@ import type { HeaderChange } from './resolve.js';
 
 /** The part of `http.IncomingMessage` that holds headers. */
 export interface MutableHeaders {
+  /** `req.headers`: lower-case names, repeated lines joined as Node joins them. */
   headers: Record<string, string | string[] | undefined>;
+  /** `req.rawHeaders`: the lines as received, name, value, name, value... */
   rawHeaders: string[];
 }
 

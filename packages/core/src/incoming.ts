@@ -24,18 +24,30 @@ export interface ProxyProtocolPeer {
 
 /** The part of `http.IncomingMessage` (or `Http2ServerRequest`) the engine reads. */
 export interface IncomingRequest {
+  /** The connection (`req.socket`). */
   readonly socket: {
+    /** The peer's address; undefined on a Unix socket (the peer is then `localhost`). */
     readonly remoteAddress?: string | undefined;
+    /** The peer's port. */
     readonly remotePort?: number | undefined;
+    /** The port the app listens on. */
     readonly localPort?: number | undefined;
     /** Set on TLS sockets (`tls.TLSSocket`). */
     readonly encrypted?: boolean | undefined;
     /** The server that accepted the connection (Node's `net` sets it): its `maxHeadersCount`. */
-    readonly server?: { readonly maxHeadersCount?: number | null | undefined } | null | undefined;
+    readonly server?:
+      | {
+          /** Node keeps at most this many header lines (1,000 when not a number; none when 0). */
+          readonly maxHeadersCount?: number | null | undefined;
+        }
+      | null
+      | undefined;
     /** Set by a PROXY protocol reader: the peer its header gave. */
     readonly [PROXY_PROTOCOL_PEER]?: ProxyProtocolPeer | undefined;
   };
+  /** `req.headers`. */
   readonly headers: RequestHeaders;
+  /** `req.url`: the request target as received. */
   readonly url?: string | undefined;
   /** The header lines as received, name, value, name, value... */
   readonly rawHeaders?: readonly string[] | undefined;
@@ -58,21 +70,12 @@ const NODE_DEFAULT_RAW_ENTRIES = 2000;
  */
 export function requestInput(req: IncomingRequest, url: string = req.url ?? '/'): RequestInput {
   const socket = req.socket;
+  // A PROXY protocol reader's peer stands in for the socket's, whole: its
+  // port belongs to its address.
   const proxied = socket[PROXY_PROTOCOL_PEER];
-  if (proxied !== undefined) {
-    return {
-      peerAddress: proxied.address,
-      peerPort: proxied.port,
-      localPort: socket.localPort,
-      encrypted: socket.encrypted === true,
-      headers: req.headers,
-      url,
-      headersTruncated: headersTruncated(req),
-    };
-  }
   return {
-    peerAddress: socket.remoteAddress,
-    peerPort: socket.remotePort,
+    peerAddress: proxied === undefined ? socket.remoteAddress : proxied.address,
+    peerPort: proxied === undefined ? socket.remotePort : proxied.port,
     localPort: socket.localPort,
     encrypted: socket.encrypted === true,
     headers: req.headers,

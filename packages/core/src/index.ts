@@ -2,6 +2,8 @@
  * @waitress-proxy/core: the framework-free engine. Compile the options once
  * with `compileOptions`, then call `resolve` per request; adapters apply the
  * result with `applyHeaderChanges`.
+ *
+ * @packageDocumentation
  */
 export { compileOptions, PROXY_HEADER_NAMES } from './options.js';
 export type {

@@ -22,6 +22,12 @@ import type { HostMatcher } from './allowed-hosts.js';
 
 /** Where warnings go: `console`, pino, winston and Fastify's `request.log` all fit. */
 export interface ProxyLogger {
+  /**
+   * Warnings: at start-up (a default that trusts less than you may think), and
+   * per request for a refused request (a malformed header from a trusted proxy,
+   * with its peer and value; a host not allowed; too many header lines), for
+   * removed headers with `logUntrustedProxyHeaders`, and from `diagnose`.
+   */
   warn(message: string): void;
   /** Where the `explain` option writes, when the logger has it; else `warn`. */
   debug?(message: string): void;
@@ -150,19 +156,27 @@ export interface CompiledOptions {
   readonly trust: TrustMatcher | undefined;
   /** The range sources in `trustedProxy` (see `trustGate`); empty for fixed entries. */
   readonly trustSources: readonly TrustedProxySource[];
+  /** `trustedProxyCount`: a positive integer or `Infinity`; 1 by default. */
   readonly trustedProxyCount: number;
+  /** `trustedProxyHeaders`, lower case; `x-forwarded-proto` alone by default. */
   readonly trustedHeaders: ReadonlySet<ProxyHeaderName>;
+  /** `clearUntrustedProxyHeaders`; true by default. */
   readonly clearUntrustedProxyHeaders: boolean;
+  /** `logUntrustedProxyHeaders`; false by default. */
   readonly logUntrustedProxyHeaders: boolean;
+  /** `urlScheme`; undefined: `https` on TLS, else `http`. */
   readonly urlScheme: 'http' | 'https' | undefined;
   /** Normalized: `''` or one leading slash and no trailing slash. */
   readonly urlPrefix: string;
+  /** `requireTrustedHops`; false by default. */
   readonly requireTrustedHops: boolean;
   /** The compiled `allowedHosts`, or undefined (every host). */
   readonly allowedHosts: HostMatcher | undefined;
   /** `true`, a function, or false (off). */
   readonly explain: boolean | ((explanation: Explanation) => void);
+  /** `diagnose`; false by default. */
   readonly diagnose: boolean;
+  /** `logger`; `console` by default. */
   readonly logger: ProxyLogger;
 }
 
@@ -410,6 +424,48 @@ function compileCount(count: unknown): number {
   return count;
 }
 
+/** Trusted headers that cannot be read together, and why. */
+export interface TrustedHeadersConflict {
+  /** The headers of the set that exclude each other. */
+  readonly headers: readonly ProxyHeaderName[];
+  /** What to change, for the start-up error. */
+  readonly message: string;
+}
+
+/**
+ * Why a set of trusted headers cannot work together, or undefined when it
+ * can. compileOptions throws with it; explain asks it before advising to
+ * trust one more header, so its advice never names a configuration that
+ * would not start.
+ */
+export function trustedHeadersConflict(
+  headers: ReadonlySet<ProxyHeaderName>,
+): TrustedHeadersConflict | undefined {
+  // RFC 7239 has no prefix parameter: X-Forwarded-Prefix may go with Forwarded.
+  const xForwarded = [...headers].filter(
+    (name) => name.startsWith('x-forwarded-') && name !== 'x-forwarded-prefix',
+  );
+  if (headers.has('forwarded') && xForwarded.length > 0) {
+    return {
+      headers: ['forwarded', ...xForwarded],
+      message:
+        `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
+        `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
+    };
+  }
+  const sources = CLIENT_ADDRESS_SOURCES.filter((name) => headers.has(name));
+  if (sources.length > 1) {
+    return {
+      headers: sources,
+      message:
+        `trustedProxyHeaders names ${sources.length} sources of the client address ` +
+        `(${sources.join(', ')}): a client could choose which one the app reads. Keep only the ` +
+        'one your proxy sets or overwrites on every request.',
+    };
+  }
+  return undefined;
+}
+
 function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
   let names: string[];
   if (headers === undefined) return new Set();
@@ -436,25 +492,9 @@ function compileHeaders(headers: unknown): Set<ProxyHeaderName> {
     }
     result.add(lower as ProxyHeaderName);
   }
-  // RFC 7239 has no prefix parameter: X-Forwarded-Prefix may go with Forwarded.
-  if (
-    result.has('forwarded') &&
-    [...result].some((name) => name.startsWith('x-forwarded-') && name !== 'x-forwarded-prefix')
-  ) {
-    throw new WaitressProxyConfigError(
-      'trustedProxyHeaders',
-      `the Forwarded header and the X-Forwarded-{For,Host,Proto,Port,By} headers are mutually ` +
-        `exclusive: trust either 'forwarded' alone or the x-forwarded-* headers your proxy sends.`,
-    );
-  }
-  const sources = CLIENT_ADDRESS_SOURCES.filter((name) => result.has(name));
-  if (sources.length > 1) {
-    throw new WaitressProxyConfigError(
-      'trustedProxyHeaders',
-      `trustedProxyHeaders names ${sources.length} sources of the client address ` +
-        `(${sources.join(', ')}): a client could choose which one the app reads. Keep only the ` +
-        'one your proxy sets or overwrites on every request.',
-    );
+  const conflict = trustedHeadersConflict(result);
+  if (conflict !== undefined) {
+    throw new WaitressProxyConfigError('trustedProxyHeaders', conflict.message);
   }
   return result;
 }

@@ -1016,6 +1016,62 @@ describe('resolve', () => {
     ]);
   });
 
+  it.each([
+    ['a stranger', '192.0.2.9', {}],
+    ['a trusted proxy forwarding the host', '10.0.0.5', { 'x-forwarded-host': 'app.example' }],
+  ])(
+    'refuses %s whose Host differs from :authority (RFC 9113 8.3.1), whatever allowedHosts passes',
+    (_who, peer, extra) => {
+      const logger = new RecordingLogger();
+      const result = resolve(
+        compileOptions({
+          trustedProxy: '10.0.0.5',
+          trustedProxyHeaders: ['x-forwarded-host', 'x-forwarded-for'],
+          allowedHosts: ['app.example', 'evil.example'],
+          logger,
+        }),
+        {
+          peerAddress: peer,
+          peerPort: 4000,
+          localPort: 8443,
+          encrypted: true,
+          headers: {
+            ':authority': 'app.example',
+            host: 'evil.example',
+            'x-forwarded-for': '203.0.113.66',
+            ...extra,
+          },
+          url: '/',
+        },
+      );
+      expect(result).toMatchObject({
+        ok: false,
+        error: { name: 'MalformedProxyHeaderError', header: 'Host', statusCode: 400 },
+        view: { clientAddress: peer, host: 'evil.example' },
+      });
+      expect(result.headerChanges.map((change) => change.name)).toContain('x-forwarded-for');
+      expect(logger.messages).toEqual([
+        `waitress-proxy: Refused a request from "${peer}" whose Host differs from its :authority: "evil.example" and "app.example"`,
+      ]);
+    },
+  );
+
+  it.each([
+    ['the same host', 'app.example:8443', 'app.example:8443'],
+    ['the same host in another case', 'App.Example', 'app.example'],
+    ['no Host beside :authority', undefined, 'app.example'],
+  ])('accepts an HTTP/2 request with %s', (_name, host, authority) => {
+    const result = resolve(compileOptions({ logger: new RecordingLogger() }), {
+      peerAddress: '192.0.2.9',
+      peerPort: 4000,
+      localPort: 8443,
+      encrypted: true,
+      headers: { ':authority': authority, ...(host === undefined ? {} : { host }) },
+      url: '/',
+    });
+    expect(result.ok).toBe(true);
+  });
+
   it('refuses a trusted proxy over the header-line cap with 431 before reading any header', () => {
     const logger = new RecordingLogger();
     const result = resolve(

@@ -117,6 +117,7 @@ export interface ProxyView {
 export interface HeaderChange {
   /** Lower-case header name. */
   readonly name: string;
+  /** The new value, or `undefined` to remove every line of the header. */
   readonly value: string | undefined;
 }
 
@@ -129,12 +130,15 @@ export interface HeaderChange {
  */
 export type Resolution =
   | {
+      /** The request resolved: serve it with `view`. */
       readonly ok: true;
+      /** What the app should see. */
       readonly view: ProxyView;
       /** What to do to the headers; empty (and shared) when nothing changes. */
       readonly headerChanges: readonly HeaderChange[];
     }
   | {
+      /** The request is refused with `error.statusCode`. */
       readonly ok: false;
       /**
        * A malformed header from a trusted proxy (400), or a trusted proxy's
@@ -223,6 +227,24 @@ function resolveWithPlan(
   const truncated = input.headersTruncated === true;
   const view = directView(options, input, peerAddress, peerTrusted);
 
+  const split = splitAuthority(input);
+  if (split !== undefined) {
+    logger.warn(
+      `waitress-proxy: Refused a request from "${peerAddress}" whose Host differs from its ` +
+        `:authority: ${JSON.stringify(truncate(split.host))} and ` +
+        JSON.stringify(truncate(split.authority)),
+    );
+    return {
+      ok: false,
+      error: new MalformedProxyHeaderError('Host', 'differs from :authority', split.host),
+      view,
+      headerChanges: options.clearUntrustedProxyHeaders
+        ? (removeUntrusted(options, ALL_PROXY_HEADERS, input, peerAddress, undefined, undefined) ??
+          NO_CHANGES)
+        : NO_CHANGES,
+    };
+  }
+
   let changes: HeaderChange[] | undefined;
   if (peerTrusted) {
     let error: ProxyRequestError | undefined;
@@ -283,6 +305,25 @@ function resolveWithPlan(
     changes = removeUntrusted(options, untrusted, input, peerAddress, changes, logger);
   }
   return { ok: true, view, headerChanges: changes ?? NO_CHANGES };
+}
+
+/**
+ * An HTTP/2 request whose Host differs from its `:authority`: the
+ * two values, or undefined when they agree or one is missing. RFC 9113
+ * section 8.3.1 says a client must not send such a request and a server
+ * should treat it as malformed. Its danger is a split view: Fastify and the
+ * view read Host first, Koa and `req.authority` read `:authority`, so one
+ * could pass `allowedHosts` while code reading the other builds links for an
+ * attacker's host. Refused from any peer; host names compare without case.
+ */
+function splitAuthority(input: RequestInput): { host: string; authority: string } | undefined {
+  const authority = single(input.headers[':authority']);
+  if (authority === undefined) return undefined;
+  const host = single(input.headers.host);
+  if (host === undefined || host === authority || host.toLowerCase() === authority.toLowerCase()) {
+    return undefined;
+  }
+  return { host, authority };
 }
 
 /** The options that have warned about the Unix-socket trap: once each. */

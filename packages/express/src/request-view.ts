@@ -25,15 +25,13 @@
  * A request without a view (in an app without the middleware, or in a
  * route before it) gets what Express would have given. Assigning one of
  * these properties (`req.ip = ...`, as some middleware does) still works:
- * the setter gives that request an own value.
+ * the setter gives that request an own value. The installing, the fallback
+ * and the setter are `@waitress-proxy/core/internal`'s, shared with the
+ * Fastify and Koa adapters; this file keeps Express's names and where its
+ * views live.
  */
 import type { ProxyView } from '@waitress-proxy/core';
-
-// Shared through the global symbol registry, so that the ESM and CommonJS
-// builds loaded side by side (the dual-package hazard) use one table, one
-// last-view slot and one installation.
-const STATE_KEY = Symbol.for('@waitress-proxy/express:state');
-const FALLBACKS = Symbol.for('@waitress-proxy/express:fallbacks');
+import { requestGetters, sharedState } from '@waitress-proxy/core/internal';
 
 /**
  * The views, and the last one stored with its request: a cache in front of
@@ -42,7 +40,9 @@ const FALLBACKS = Symbol.for('@waitress-proxy/express:fallbacks');
  * replaces a WeakMap read; counted by callgrind in the end-to-end app, the
  * reads of `ip`, `protocol` and `hostname` cost about 7,000 instructions per
  * request through the WeakMap (docs/performance.md). The slot keeps the
- * last request reachable until the next one comes.
+ * last request reachable until the next one comes. Shared through the global
+ * symbol registry, so that the ESM and CommonJS builds loaded side by side
+ * (the dual-package hazard) use one table and one last-view slot.
  */
 interface SharedState {
   readonly views: WeakMap<object, ProxyView>;
@@ -50,175 +50,82 @@ interface SharedState {
   lastView: ProxyView | undefined;
 }
 
-const STATE = sharedState();
-
-function sharedState(): SharedState {
-  const registry = globalThis as Record<symbol, SharedState | undefined>;
-  let state = registry[STATE_KEY];
-  if (state === undefined) {
-    state = { views: new WeakMap(), lastRequest: undefined, lastView: undefined };
-    registry[STATE_KEY] = state;
-  }
-  return state;
-}
+const STATE = sharedState<SharedState>('@waitress-proxy/express:state', () => ({
+  views: new WeakMap(),
+  lastRequest: undefined,
+  lastView: undefined,
+}));
 
 function viewOf(request: object): ProxyView | undefined {
   const state = STATE;
   return request === state.lastRequest ? state.lastView : state.views.get(request);
 }
 
-type Name = 'ip' | 'ips' | 'protocol' | 'secure' | 'hostname' | 'host' | 'forwarded';
-type Fallbacks = Readonly<Partial<Record<Name, (request: object) => unknown>>>;
-
-interface ViewHolder {
-  [FALLBACKS]?: Fallbacks;
-}
-
-function fallback(request: ViewHolder, name: Name): unknown {
-  return request[FALLBACKS]?.[name]?.(request);
-}
-
 /**
  * One plain getter per property, each reading the view in a line V8 can
  * inline into the handler that reads it.
  */
-const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
-  ip() {
+const GETTERS = {
+  ip(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'ip') : view.clientAddress;
+    return view === undefined ? EXPRESS.fallback(this, 'ip') : view.clientAddress;
   },
   // A copy, as Express's own `ips` builds a new array on every read (and as
   // the Fastify and Koa adapters give): the view's array is shared.
-  ips() {
+  ips(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'ips') : view.ips.slice();
+    return view === undefined ? EXPRESS.fallback(this, 'ips') : view.ips.slice();
   },
-  protocol() {
+  protocol(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'protocol') : view.scheme;
+    return view === undefined ? EXPRESS.fallback(this, 'protocol') : view.scheme;
   },
-  secure() {
+  secure(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'secure') : view.scheme === 'https';
+    return view === undefined ? EXPRESS.fallback(this, 'secure') : view.scheme === 'https';
   },
-  hostname() {
+  hostname(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'hostname') : view.hostname;
+    return view === undefined ? EXPRESS.fallback(this, 'hostname') : view.hostname;
   },
   // Express 5's `req.host` is the host with its port and reads
   // X-Forwarded-Host itself. Express 4's is its deprecated alias of
   // `req.hostname`, which already follows: it is left alone there.
-  host() {
+  host(this: object): unknown {
     const view = viewOf(this);
-    return view === undefined ? fallback(this, 'host') : view.host;
+    return view === undefined ? EXPRESS.fallback(this, 'host') : view.host;
   },
   // Not Express's: undefined unless the request passed the middleware (or
   // a prototype of the app's gives one).
-  forwarded() {
-    return viewOf(this) ?? fallback(this, 'forwarded');
+  forwarded(this: object): unknown {
+    return viewOf(this) ?? EXPRESS.fallback(this, 'forwarded');
   },
 };
 
-/** The setter of every name: an own, writable value on that request. */
-function setter(name: Name): (this: object, value: unknown) => void {
-  return function (value) {
-    Object.defineProperty(this, name, {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  };
-}
+type Name = keyof typeof GETTERS;
+
+const EXPRESS = requestGetters('@waitress-proxy/express', GETTERS);
+const ALL_NAMES = Object.keys(GETTERS) as Name[];
+const EXPRESS_4_NAMES = ALL_NAMES.filter((name) => name !== 'host');
 
 let lastPrototype: object | null = null;
 
 /**
  * Stores `view` on one Express request, so that its proxy-dependent
- * properties return the view's values; installs the getters the first time
- * a request of a new prototype chain comes by.
+ * properties return the view's values; installs the getters (on the base
+ * request prototype that holds Express's own) the first time a request of a
+ * new prototype chain comes by.
  */
 export function setRequestView(request: object, view: ProxyView): void {
   const prototype = Object.getPrototypeOf(request) as object;
   if (prototype !== lastPrototype) {
-    const owner = ownerOf(prototype, 'ip');
-    if (owner !== undefined && !Object.prototype.hasOwnProperty.call(owner, FALLBACKS)) {
-      install(owner);
-    }
+    // `req.param()` exists in Express 4 only (removed in 5).
+    const express4 = typeof (prototype as { param?: unknown }).param === 'function';
+    EXPRESS.install(prototype, express4 ? EXPRESS_4_NAMES : ALL_NAMES);
     lastPrototype = prototype;
   }
   const state = STATE;
   state.views.set(request, view);
   state.lastRequest = request;
   state.lastView = view;
-}
-
-/** The object on `from`'s chain that holds `name` itself. */
-function ownerOf(from: object | null, name: string): object | undefined {
-  for (
-    let object = from;
-    object !== null;
-    object = Object.getPrototypeOf(object) as object | null
-  ) {
-    if (Object.prototype.hasOwnProperty.call(object, name)) return object;
-  }
-  return undefined;
-}
-
-function install(prototype: object): void {
-  const parent = Object.getPrototypeOf(prototype) as object | null;
-  // `req.param()` exists in Express 4 only (removed in 5).
-  const express4 = typeof (prototype as { param?: unknown }).param === 'function';
-  const fallbacks: Partial<Record<Name, (request: object) => unknown>> = {};
-  for (const name of Object.keys(GETTERS) as Name[]) {
-    if (name === 'host' && express4) continue;
-    fallbacks[name] = original(name, Object.getOwnPropertyDescriptor(prototype, name), parent);
-    Object.defineProperty(prototype, name, {
-      get: GETTERS[name],
-      set: setter(name),
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  Object.defineProperty(prototype, FALLBACKS, { value: Object.freeze(fallbacks) });
-}
-
-/** How Express reads `name` for `request`, before the middleware's getter. */
-function original(
-  name: Name,
-  existing: PropertyDescriptor | undefined,
-  parent: object | null,
-): (request: object) => unknown {
-  if (existing === undefined) return (request) => inherited(parent, name, request);
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the request as `this`
-  const get = existing.get;
-  if (get !== undefined) return (request) => get.call(request) as unknown;
-  return () => existing.value as unknown;
-}
-
-/**
- * What `name` reads from `from` up for `request`, passing over the
- * middleware's own getters: a patched ancestor (the `app.request` of an app
- * a sub-app is mounted in, patched before or after it) answers from its own
- * table. Going through its getter would look the table up on the request
- * again, and find this one.
- */
-function inherited(from: object | null, name: Name, request: object): unknown {
-  for (
-    let object = from;
-    object !== null;
-    object = Object.getPrototypeOf(object) as object | null
-  ) {
-    const descriptor = Object.getOwnPropertyDescriptor(object, name);
-    if (descriptor === undefined) continue;
-    if (descriptor.get === GETTERS[name]) {
-      const table = Object.getOwnPropertyDescriptor(object, FALLBACKS)?.value as
-        Fallbacks | undefined;
-      return table?.[name]?.(request);
-    }
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the request as `this`
-    const get = descriptor.get;
-    return get === undefined ? (descriptor.value as unknown) : (get.call(request) as unknown);
-  }
-  return undefined;
 }

@@ -5,6 +5,8 @@
  *
  * CommonJS gets the plugin itself as `module.exports`, with these exports as
  * its properties (tsup.config.ts), as Fastify's own plugins do.
+ *
+ * @packageDocumentation
  */
 import { waitressProxy } from './plugin.js';
 

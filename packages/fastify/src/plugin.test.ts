@@ -324,12 +324,13 @@ describe('hooks, handlers and encapsulation', () => {
     ]);
   });
 
-  it('a hook added before the plugin’s sees Fastify’s own values, on every request', async () => {
+  it('a hook added before the plugin’s sees the resolved values too, on every request', async () => {
+    // Registered on the app, the plugin resolves before Fastify routes.
     const app = Fastify();
     app.addHook('onRequest', (request, _reply, done) => {
       request.raw.headers['x-before'] = JSON.stringify({
         ...seen(request),
-        forwarded: request.forwarded as unknown,
+        clientAddress: request.forwarded.clientAddress,
       });
       done();
     });
@@ -338,51 +339,56 @@ describe('hooks, handlers and encapsulation', () => {
       before: JSON.parse(String(request.headers['x-before'])) as unknown,
       after: seen(request),
     }));
-    // The second request finds the getters already installed on the Request
-    // class: they must still give Fastify's values before the plugin's hook.
     const responses = await exchangeAll(app, [
       { peer: PROXY, lines },
       { peer: PROXY, lines },
     ]);
     for (const response of responses) {
       expect(response.json).toEqual({
-        before: containing({ ip: PROXY, protocol: 'http', forwarded: null }),
+        before: containing({ ip: '203.0.113.7', protocol: 'https', clientAddress: '203.0.113.7' }),
         after: containing({ ip: '203.0.113.7', protocol: 'https' }),
       });
     }
   });
 
   it.each(['app first', 'child first'])(
-    'a child context’s own Request class still gives Fastify’s values before the plugin’s hook (%s)',
+    'registered inside a child, a hook before the plugin’s gets Fastify’s own values, on every request (%s)',
     async (order) => {
+      // There the plugin resolves in its onRequest hook: the getters, already
+      // installed on the app's Request class, must give Fastify's values
+      // before it, whichever class was patched first.
       const app = Fastify();
-      app.addHook('onRequest', (request, _reply, done) => {
-        request.raw.headers['x-before'] = JSON.stringify(seen(request));
-        done();
-      });
-      await app.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
       const report = (request: FastifyRequest) => ({
         before: JSON.parse(String(request.headers['x-before'])) as unknown,
         after: seen(request),
       });
-      app.get('/', report);
-      await app.register((child, _options, done) => {
-        // Decorating gives the child a Request class of its own, whose
-        // prototype inherits the app's patched one.
-        child.decorateRequest('extra', null);
-        child.get('/child', report);
-        done();
+      await app.register(async (child) => {
+        child.addHook('onRequest', (request, _reply, done) => {
+          request.raw.headers['x-before'] = JSON.stringify({
+            ...seen(request),
+            forwarded: request.forwarded as unknown,
+          });
+          done();
+        });
+        await child.register(waitressProxy, { ...X_FORWARDED, logger: new RecordingLogger() });
+        child.get('/', report);
+        await child.register((grandchild, _options, done) => {
+          // Decorating gives the grandchild a Request class of its own, whose
+          // prototype inherits the patched one.
+          grandchild.decorateRequest('extra', null);
+          grandchild.get('/grandchild', report);
+          done();
+        });
       });
-      // Both orders of patching: the app's class first, and the child's first.
       const responses = await exchangeAll(app, [
-        { peer: PROXY, path: order === 'app first' ? '/' : '/child', lines },
-        { peer: PROXY, path: order === 'app first' ? '/child' : '/', lines },
-        { peer: PROXY, path: '/child', lines },
+        { peer: PROXY, path: order === 'app first' ? '/' : '/grandchild', lines },
+        { peer: PROXY, path: order === 'app first' ? '/grandchild' : '/', lines },
+        { peer: PROXY, path: '/grandchild', lines },
         { peer: PROXY, path: '/', lines },
       ]);
       for (const response of responses) {
         expect(response.json).toEqual({
-          before: containing({ ip: PROXY, protocol: 'http' }),
+          before: containing({ ip: PROXY, protocol: 'http', forwarded: null }),
           after: containing({ ip: '203.0.113.7', protocol: 'https' }),
         });
       }

@@ -5,13 +5,15 @@
  * and remembers which prefix each one strips, so the plugin can refuse to
  * start when the two disagree.
  */
-import type { IncomingMessage } from 'node:http';
 import { compileOptions, routeUrl } from '@waitress-proxy/core';
 import type { CompiledOptions, ProxyLogger, WaitressProxyOptions } from '@waitress-proxy/core';
-import type { FastifyInstance } from 'fastify';
 
-/** The type of Fastify's `rewriteUrl` server option. */
-export type WaitressProxyRewriteUrl = (this: FastifyInstance, req: IncomingMessage) => string;
+/**
+ * Fastify's `rewriteUrl` server option, for every server Fastify makes: it
+ * reads only `req.url`, so it fits an HTTP/1.1 `IncomingMessage` and an
+ * HTTP/2 `Http2ServerRequest` (`Fastify({ http2: true })`) alike.
+ */
+export type WaitressProxyRewriteUrl = (req: { readonly url?: string | undefined }) => string;
 
 /** Every rewrite this module built, with the normalized prefix it strips. */
 const prefixes = new WeakMap<object, string>();

@@ -30,18 +30,22 @@ interface Absolute {
   readonly koaURL: string | undefined;
 }
 
+/** Where the patched request prototype keeps Koa's own getters. */
+const FALLBACKS = Symbol.for('@waitress-proxy/koa:fallbacks');
+
 /**
- * Koa's own getter `name`, from the request prototype Koa ships (the
- * middleware patches the app's `app.request` above it), called on a throwaway
- * object whose prototype is `ctx.request`, so that Koa's `URL` memo lands
- * there and not on the request.
+ * Koa's own getter `name` (the middleware keeps it beside its own, on the
+ * request prototype Koa ships), called on a throwaway object whose prototype
+ * is `ctx.request`, so that Koa's `URL` memo lands there and not on the
+ * request.
  */
 function koaOwn(app: Koa, ctx: Context, name: 'href' | 'URL'): unknown {
-  return Reflect.get(
-    Object.getPrototypeOf(app.request) as object,
-    name,
-    Object.create(ctx.request) as object,
-  );
+  const table = (app.request as unknown as Record<symbol, Record<string, (r: object) => unknown>>)[
+    FALLBACKS
+  ];
+  const own = table?.[name];
+  if (own === undefined) throw new Error(`no fallback for ${name}: the middleware did not run`);
+  return own(Object.create(ctx.request) as object);
 }
 
 function absolute(app: Koa, ctx: Context): Absolute {

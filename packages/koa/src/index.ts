@@ -2,6 +2,8 @@
  * @waitress-proxy/koa: Koa 2 and 3 middleware that makes the request look
  * the way the client sent it, behind trusted reverse proxies, following
  * waitress's trusted-proxy model. The options are `@waitress-proxy/core`'s.
+ *
+ * @packageDocumentation
  */
 import { waitressProxy } from './middleware.js';
 

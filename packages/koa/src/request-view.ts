@@ -10,73 +10,65 @@
  * Koa returns as it came: any client could choose the scheme and host an app
  * builds links from. So those two are replaced as well, built from the
  * view's scheme and host and the target's path and query. Koa makes
- * each `ctx.request` with `Object.create(app.request)`, so one accessor per
- * name on `app.request` covers every request of that app: it is installed
- * once, on the app's first request, and per request the middleware only
- * stores the view under a symbol. A request that has no view (one that did
- * not pass the middleware) gets Koa's own getter, unchanged.
+ * each `ctx.request` with `Object.create(app.request)`, and `app.request`
+ * with `Object.create()` of Koa's own request object, which holds the
+ * getters: one accessor per name there covers every request, installed once,
+ * on the first request, and per request the middleware only stores the view
+ * under a symbol. A request that has no view (one that did not pass the
+ * middleware, or of an app without it) gets Koa's own getter, unchanged.
+ * The installing, the fallback and the setter (an assignment gives that
+ * request its own value) are `@waitress-proxy/core/internal`'s, shared with
+ * the Express and Fastify adapters.
  *
  * `ip` is not here: Koa has a setter for it (a memo slot that its getter
  * reads first), which the middleware uses.
  */
 import { originForm } from '@waitress-proxy/core';
 import type { ProxyView } from '@waitress-proxy/core';
+import { requestGetters } from '@waitress-proxy/core/internal';
 
 // Symbol.for, so that the ESM and CommonJS builds loaded side by side (the
-// dual-package hazard) share one slot and one installation.
+// dual-package hazard) share one slot.
 const VIEW = Symbol.for('@waitress-proxy/koa:view');
-const INSTALLED = Symbol.for('@waitress-proxy/koa:installed');
-/** Where a patched `app.request` keeps Koa's own getter of each name. */
-const FALLBACKS = Symbol.for('@waitress-proxy/koa:fallbacks');
-
-type Name = 'protocol' | 'host' | 'hostname' | 'ips' | 'href' | 'URL';
-type Fallbacks = Readonly<Record<Name, ((this: unknown) => unknown) | undefined>>;
 
 interface ViewHolder {
   [VIEW]?: ProxyView;
   /** Koa's own fields, read by `href` and `URL`. */
   originalUrl?: string;
   memoizedURL?: unknown;
-  [INSTALLED]?: true;
-  [FALLBACKS]?: Fallbacks;
-}
-
-function fallback(request: ViewHolder, name: Name): unknown {
-  return request[FALLBACKS]?.[name]?.call(request);
 }
 
 /**
  * Koa's getters that read proxy headers or an absolute-form target, and what
- * each returns instead: one plain function per name (closures made in a loop
- * would share one call site for all of them), each reading the view in a line
- * V8 can inline. Koa returns `''` for a missing host, and a new `ips` array
- * on every read.
+ * each returns instead: one plain function per name, each reading the view in
+ * a line V8 can inline. Koa returns `''` for a missing host, and a new `ips`
+ * array on every read.
  */
-const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
-  protocol() {
+const GETTERS = {
+  protocol(this: ViewHolder): unknown {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'protocol') : view.scheme;
+    return view === undefined ? KOA.fallback(this, 'protocol') : view.scheme;
   },
-  host() {
+  host(this: ViewHolder): unknown {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'host') : (view.host ?? '');
+    return view === undefined ? KOA.fallback(this, 'host') : (view.host ?? '');
   },
-  hostname() {
+  hostname(this: ViewHolder): unknown {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'hostname') : (view.hostname ?? '');
+    return view === undefined ? KOA.fallback(this, 'hostname') : (view.hostname ?? '');
   },
-  ips() {
+  ips(this: ViewHolder): unknown {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'ips') : view.ips.slice();
+    return view === undefined ? KOA.fallback(this, 'ips') : view.ips.slice();
   },
-  href() {
+  href(this: ViewHolder): unknown {
     const view = this[VIEW];
-    return view === undefined ? fallback(this, 'href') : hrefOf(view, this.originalUrl);
+    return view === undefined ? KOA.fallback(this, 'href') : hrefOf(view, this.originalUrl);
   },
   // Memoized where Koa memoizes it (the middleware clears an earlier memo).
-  URL() {
+  URL(this: ViewHolder): unknown {
     const view = this[VIEW];
-    if (view === undefined) return fallback(this, 'URL');
+    if (view === undefined) return KOA.fallback(this, 'URL');
     if (this.memoizedURL == null) {
       try {
         // Without a host, `http:///evil.example/x` would parse with the
@@ -90,7 +82,13 @@ const GETTERS: Readonly<Record<Name, (this: ViewHolder) => unknown>> = {
     }
     return this.memoizedURL;
   },
+  // Not Koa's: undefined unless the request passed the middleware.
+  forwarded(this: ViewHolder): unknown {
+    return this[VIEW];
+  },
 };
+
+const KOA = requestGetters('@waitress-proxy/koa', GETTERS);
 
 /**
  * Koa's `href` (`protocol://host` + `originalUrl`, `''` for a missing host),
@@ -100,50 +98,12 @@ function hrefOf(view: ProxyView, originalUrl = ''): string {
   return `${view.scheme}://${view.host ?? ''}${originForm(originalUrl)}`;
 }
 
-function forwarded(this: ViewHolder): ProxyView | undefined {
-  return this[VIEW];
-}
-
 /**
  * Stores `view` on one Koa request so that its proxy-dependent getters
- * return the view's values; installs the getters on the request's prototype
- * (the app's `app.request`) the first time an app's request comes by.
+ * return the view's values; installs the getters the first time a request
+ * of a new prototype (an app's `app.request`) comes by.
  */
 export function setRequestView(request: object, view: ProxyView): void {
-  const holder = request as ViewHolder;
-  if (holder[INSTALLED] !== true) installGetters(Object.getPrototypeOf(request) as object);
-  holder[VIEW] = view;
-}
-
-function installGetters(proto: object): void {
-  const fallbacks = {} as Record<Name, ((this: unknown) => unknown) | undefined>;
-  for (const name of Object.keys(GETTERS) as Name[]) {
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the request as `this`
-    fallbacks[name] = findDescriptor(proto, name)?.get;
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      enumerable: true,
-      get: GETTERS[name],
-    });
-  }
-  Object.defineProperty(proto, 'forwarded', {
-    configurable: true,
-    enumerable: true,
-    get: forwarded,
-  });
-  Object.defineProperty(proto, FALLBACKS, { value: Object.freeze(fallbacks) });
-  Object.defineProperty(proto, INSTALLED, { value: true });
-}
-
-/** The property `name` resolves to on `proto`'s chain (Koa's getter, or one the app put there). */
-function findDescriptor(proto: object | null, name: string): PropertyDescriptor | undefined {
-  for (
-    let object = proto;
-    object !== null;
-    object = Object.getPrototypeOf(object) as object | null
-  ) {
-    const descriptor = Object.getOwnPropertyDescriptor(object, name);
-    if (descriptor !== undefined) return descriptor;
-  }
-  return undefined;
+  KOA.prepare(Object.getPrototypeOf(request) as object);
+  (request as ViewHolder)[VIEW] = view;
 }

@@ -134,6 +134,8 @@ export interface ProxySpec {
   readonly site: string;
   /** Where the proxy forwards to on 127.0.0.1. */
   readonly upstreamPort: number;
+  /** The app's Unix socket, for a site that forwards to one (`{{APP_SOCKET}}`). */
+  readonly upstreamSocket?: string;
 }
 
 /** Renders `spec.site` (and its wrapper) and starts the proxy; resolves once it accepts connections. */
@@ -156,6 +158,7 @@ export async function startProxy(
     CERT_KEY_FILE: tls.certKeyFile,
     STATE_DIR: state,
     APACHE_MODULES,
+    APP_SOCKET: spec.upstreamSocket ?? '',
   };
   values.SITE_FILE = renderExample(spec.site, state, values);
 

@@ -1,0 +1,220 @@
+/**
+ * Reading a list's body, bounded: each load has a deadline, a size limit,
+ * and follows a redirect only within the list's own origin. A list served
+ * over plain HTTP from another host could be rewritten by anyone on the path,
+ * so only HTTPS is accepted, except on loopback.
+ */
+import { open } from 'node:fs/promises';
+import { RangeLoadError, excerpt } from './errors.js';
+
+/**
+ * The `fetch` the sources call: the global one by default. Only the
+ * members used here are required, so a wrapper or a test double fits.
+ */
+export type FetchFunction = (
+  url: string,
+  init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
+) => Promise<Response>;
+
+/** What one load may take. */
+export interface ReadLimits {
+  /** ms before the load is abandoned, body included. */
+  readonly timeout: number;
+  /** The most bytes read from a body. */
+  readonly maxBytes: number;
+}
+
+/** Redirects followed within the list's origin before the load fails. */
+const MAX_REDIRECTS = 3;
+
+/**
+ * Throws a configuration error unless `url` is `https:`, or `http:` to a
+ * loopback host (a list served on the same machine, as in tests).
+ */
+export function checkListUrl(url: string, describeOption: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`${describeOption}: ${excerpt(url)} is not a URL.`);
+  }
+  if (parsed.protocol === 'https:') return parsed;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return parsed;
+  throw new TypeError(
+    `${describeOption}: ${excerpt(url)} must be an https: URL (plain http: is accepted only on ` +
+      `loopback): anyone on the path of a plain HTTP list could choose whom the app trusts. ` +
+      `For a file on disk, use fromFile(path).`,
+  );
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** GETs `url` and returns its body as text, within `limits`; throws a `RangeLoadError` otherwise. */
+export async function readUrl(
+  url: string,
+  fetchList: FetchFunction,
+  limits: ReadLimits,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`no complete answer within ${limits.timeout} ms`));
+  }, limits.timeout);
+  timer.unref();
+  const onAbort = () => {
+    controller.abort(signal?.reason);
+  };
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // An injected fetch may ignore the signal: the deadline holds anyway.
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        reject(controller.signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([follow(url, fetchList, limits, controller.signal), aborted]);
+  } catch (error) {
+    if (error instanceof RangeLoadError) throw error;
+    const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+    throw new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+      `GET ${url}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      { cause: reason },
+    );
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function follow(
+  url: string,
+  fetchList: FetchFunction,
+  limits: ReadLimits,
+  signal: AbortSignal,
+): Promise<string> {
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let redirects = 0; ; redirects++) {
+    const response = await fetchList(current, {
+      signal,
+      redirect: 'manual',
+      headers: { accept: 'application/json, text/plain;q=0.9' },
+    });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get('location');
+      const next = location === null ? undefined : safeUrl(location, current);
+      // Cloudflare once moved its lists from /ips-v4 to /ips-v4/ with a
+      // 301: a move within the same origin is followed. A redirect to
+      // another origin (a captive portal, a hijacked path) is a failed load.
+      if (next?.origin !== origin || redirects >= MAX_REDIRECTS) {
+        throw new RangeLoadError(
+          'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+          `GET ${url}: ${response.status} redirect ${
+            next === undefined || next.origin === origin
+              ? `not followed (${redirects >= MAX_REDIRECTS ? 'too many' : 'no valid Location'})`
+              : `to another origin (${next.origin}) refused`
+          }`,
+        );
+      }
+      current = next.href;
+      continue;
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+        `GET ${current}: status ${response.status}`,
+      );
+    }
+    return readBody(response, current, limits.maxBytes);
+  }
+}
+
+function safeUrl(location: string, base: string): URL | undefined {
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(response: Response, url: string, maxBytes: number): Promise<string> {
+  const tooBig = () =>
+    new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_REFUSED',
+      `GET ${url}: the body is larger than ${maxBytes} bytes (maxBytes); not read further.`,
+    );
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooBig();
+  }
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  return decode(Buffer.concat(chunks), url);
+}
+
+/** Reads the file at `path`, at most `maxBytes`; throws a `RangeLoadError` otherwise. */
+export async function readFileBounded(path: string, maxBytes: number): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    // One byte more than allowed tells a file at the limit from a larger one.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let size = 0;
+    while (size < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+    }
+    if (size > maxBytes) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_REFUSED',
+        `${path}: the file is larger than ${maxBytes} bytes (maxBytes); not read further.`,
+      );
+    }
+    return decode(buffer.subarray(0, size), path);
+  } catch (error) {
+    if (error instanceof RangeLoadError) throw error;
+    throw new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+      `${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  } finally {
+    await handle?.close();
+  }
+}
+
+function decode(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_MALFORMED',
+      `${where}: the body is not UTF-8 text; the whole list is refused.`,
+    );
+  }
+}
