@@ -191,7 +191,11 @@ describe.each(FRAMEWORKS)('the PROXY header on %s', (framework) => {
   let app: PeerApp | undefined;
 
   beforeAll(async () => {
-    app = await startPeerApp(framework, {}, { from: BALANCER, timeout: TIMEOUT });
+    app = await startPeerApp(
+      framework,
+      {},
+      { from: BALANCER, timeout: TIMEOUT, logger: { warn: () => undefined } },
+    );
   });
 
   afterAll(async () => {

@@ -50,6 +50,9 @@ const BALANCERS: readonly Balancer[] = [
 /** The address the load balancers connect to the apps from. */
 const LOAD_BALANCER = '127.0.0.1';
 
+/** The refusals the tests provoke on purpose need no warning on the console. */
+const silent = { warn: () => undefined };
+
 function parse(reply: Reply): PeerReport {
   if (reply.status !== 200) throw new Error(`expected 200, got ${reply.status}: ${reply.body}`);
   return JSON.parse(reply.body) as PeerReport;
@@ -103,7 +106,7 @@ for (const balancer of BALANCERS) {
           );
         }
         workspace = new Workspace();
-        app = await startPeerApp(framework, {}, { from: LOAD_BALANCER });
+        app = await startPeerApp(framework, {}, { from: LOAD_BALANCER, logger: silent });
         if (balancer.proxy === 'nginx') {
           port = (await startNginxStream(workspace, balancer.site, app.port)).port;
         } else {
@@ -220,7 +223,7 @@ describeWithProxies(['nginx', 'haproxy'], 'nginx (HTTP) → HAProxy mode tcp, se
             'x-forwarded-port',
           ],
         },
-        { from: LOAD_BALANCER },
+        { from: LOAD_BALANCER, logger: silent },
       );
       const certificate = await makeCertificate();
       ca = certificate.cert;

@@ -28,6 +28,7 @@ import { acceptProxyProtocol } from './index.js';
 import { readProxyHeader } from './header.js';
 
 const LOAD_BALANCER = '127.0.0.2';
+const silent = { warn: () => undefined };
 const DIRECT_CLIENT = '127.0.0.3';
 
 const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
@@ -132,7 +133,7 @@ async function start(
       server = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
       break;
   }
-  acceptProxyProtocol(server, options);
+  acceptProxyProtocol(server, { logger: silent, ...options });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const entry: Running = Object.assign(app, {
     port: (server.address() as AddressInfo).port,
@@ -679,6 +680,51 @@ describe('with the engine: trustedProxy applies to the header’s address', () =
   });
 });
 
+describe('refusals are logged, bounded', () => {
+  it('once per peer and reason, naming both and what to check', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: LOAD_BALANCER,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 3; i++) await exchange(app.port, LOAD_BALANCER, [request('/', true)]);
+    await exchange(app.port, LOAD_BALANCER, ['PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n']);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /closed a connection from "127\.0\.0\.2", .*`from`: no PROXY header: the bytes start with neither "PROXY " nor the v2 signature\. .*send-proxy/,
+      ),
+      expect.stringMatching(/"127\.0\.0\.2".*v1: invalid port/),
+    ]);
+  });
+
+  it('at most 100 distinct refusals, then one line to say so', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: 'loopback',
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 110; i++) {
+      await exchange(app.port, `127.0.1.${i + 1}`, ['GET']);
+    }
+    expect(warnings).toHaveLength(101);
+    expect(warnings[100]).toMatch(
+      /100 distinct PROXY-protocol refusals logged; further ones are not/,
+    );
+  });
+
+  it('a peer that is not `from` is never logged: its bytes are HTTP’s', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: LOAD_BALANCER,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    await exchange(app.port, DIRECT_CLIENT, [
+      `PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n${request('/', true)}`,
+    ]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('configuration', () => {
   it.each([
     ['no options', undefined, /needs options/],
@@ -687,6 +733,7 @@ describe('configuration', () => {
     ['a zero timeout', { from: 'loopback', timeout: 0 }, /`timeout` must be a number/],
     ['a string timeout', { from: 'loopback', timeout: '5s' }, /`timeout` must be a number/],
     ['an unknown option', { from: 'loopback', timout: 100 }, /unsupported option, `timout`/],
+    ['a logger without warn', { from: 'loopback', logger: {} }, /`logger` must be an object/],
   ])('%s throws at start-up, saying what to write', (_name, options, message) => {
     const call = () => acceptProxyProtocol(http.createServer(), options as never);
     expect(call).toThrow(WaitressProxyConfigError);
