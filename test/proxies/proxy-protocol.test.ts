@@ -50,6 +50,9 @@ const BALANCERS: readonly Balancer[] = [
 /** The address the load balancers connect to the apps from. */
 const LOAD_BALANCER = '127.0.0.1';
 
+/** The refusals the tests provoke on purpose need no warning on the console. */
+const silent = { warn: () => undefined };
+
 function parse(reply: Reply): PeerReport {
   if (reply.status !== 200) throw new Error(`expected 200, got ${reply.status}: ${reply.body}`);
   return JSON.parse(reply.body) as PeerReport;
@@ -103,7 +106,7 @@ for (const balancer of BALANCERS) {
           );
         }
         workspace = new Workspace();
-        app = await startPeerApp(framework, {}, { from: LOAD_BALANCER });
+        app = await startPeerApp(framework, {}, { from: LOAD_BALANCER, logger: silent });
         if (balancer.proxy === 'nginx') {
           port = (await startNginxStream(workspace, balancer.site, app.port)).port;
         } else {
@@ -190,3 +193,102 @@ for (const balancer of BALANCERS) {
     describeWithProxies([balancer.proxy], balancer.title, body);
   }
 }
+
+/**
+ * An HTTP proxy in front of the TCP load balancer: nginx terminates TLS and
+ * writes X-Forwarded-* (examples/nginx/waitress-proxy.conf), HAProxy relays
+ * nginx's connection with send-proxy-v2, and the app trusts the address the
+ * header carries for nginx, 127.0.0.1. A client that reaches HAProxy
+ * directly is carried as itself, untrusted: its forged headers are removed,
+ * where an app trusting the balancer's socket address would believe them.
+ */
+describeWithProxies(['nginx', 'haproxy'], 'nginx (HTTP) → HAProxy mode tcp, send-proxy-v2', () => {
+  describe.each(FRAMEWORKS)('%s', (framework) => {
+    let workspace: Workspace | undefined;
+    let app: PeerApp | undefined;
+    let ca = '';
+    let nginxPort = 0;
+    let haproxyPort = 0;
+
+    beforeAll(async () => {
+      workspace = new Workspace();
+      app = await startPeerApp(
+        framework,
+        {
+          trustedProxy: '127.0.0.1',
+          trustedProxyHeaders: [
+            'x-forwarded-for',
+            'x-forwarded-host',
+            'x-forwarded-proto',
+            'x-forwarded-port',
+          ],
+        },
+        { from: LOAD_BALANCER, logger: silent },
+      );
+      const certificate = await makeCertificate();
+      ca = certificate.cert;
+      const tls = workspace.writeTls(certificate);
+      const haproxy = await startProxy(workspace, tls, {
+        kind: 'haproxy',
+        site: 'haproxy/haproxy-proxy-protocol.cfg',
+        upstreamPort: app.port,
+      });
+      haproxyPort = haproxy.port;
+      const nginx = await startProxy(workspace, tls, {
+        kind: 'nginx',
+        site: 'nginx/waitress-proxy.conf',
+        upstreamPort: haproxy.port,
+      });
+      nginxPort = nginx.port;
+    }, 30_000);
+
+    afterAll(async () => {
+      await stopAll();
+      await app?.close();
+      workspace?.remove();
+    }, 30_000);
+
+    it('through nginx: the client and scheme nginx vouched for, with nginx as the peer', async () => {
+      const client = nextClientAddress();
+      const report = parse(
+        await request({
+          port: nginxPort,
+          path: '/whoami',
+          from: client,
+          ca,
+          headers: FORGED_HEADERS,
+        }),
+      );
+      expect(report).toMatchObject({
+        framework,
+        clientAddress: client,
+        scheme: 'https',
+        peerAddress: '127.0.0.1',
+        socketAddress: LOAD_BALANCER,
+      });
+      expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+    });
+
+    it('straight to HAProxy, around nginx: the header carries the client, whose forged headers are removed', async () => {
+      const client = nextClientAddress();
+      const report = parse(
+        await request({
+          port: haproxyPort,
+          path: '/whoami',
+          from: client,
+          headers: FORGED_HEADERS,
+        }),
+      );
+      expect(report).toMatchObject({
+        clientAddress: client,
+        scheme: 'http',
+        peerAddress: client,
+        socketAddress: LOAD_BALANCER,
+      });
+      expect(
+        Object.keys(report.headers).filter((name) => PROXY_HEADER_NAMES.includes(name)),
+      ).toEqual([]);
+      expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+    });
+  });
+});

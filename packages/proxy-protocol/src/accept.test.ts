@@ -28,6 +28,7 @@ import { acceptProxyProtocol } from './index.js';
 import { readProxyHeader } from './header.js';
 
 const LOAD_BALANCER = '127.0.0.2';
+const silent = { warn: () => undefined };
 const DIRECT_CLIENT = '127.0.0.3';
 
 const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
@@ -132,7 +133,7 @@ async function start(
       server = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
       break;
   }
-  acceptProxyProtocol(server, options);
+  acceptProxyProtocol(server, { logger: silent, ...options });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const entry: Running = Object.assign(app, {
     port: (server.address() as AddressInfo).port,
@@ -326,6 +327,22 @@ describe('attacks', () => {
     expect(reply.text).toBe('');
     expect(reply.elapsed).toBeGreaterThanOrEqual(250);
     expect(reply.elapsed).toBeLessThan(1500);
+  });
+
+  it('a `from` function that throws closes that connection, not the process', async () => {
+    const throwing = await start('http', {
+      from: (address) => {
+        if (address === DIRECT_CLIENT) throw new Error('lookup failed');
+        return address === LOAD_BALANCER;
+      },
+    });
+    const refused = await exchange(throwing.port, DIRECT_CLIENT, [request('/x', true)]);
+    expect(refused.text).toBe('');
+    const served = await exchange(throwing.port, LOAD_BALANCER, [
+      `PROXY TCP4 203.0.113.7 10.0.0.1 51000 443\r\n${request('/y', true)}`,
+    ]);
+    expect(seenIn(served.text).map((seen) => seen.peerAddress)).toEqual(['203.0.113.7']);
+    expect(throwing.handled).toBe(1);
   });
 
   it('a connection reset in the middle of a header leaves the server serving', async () => {
@@ -533,6 +550,48 @@ describe('every server kind', () => {
     }
   });
 
+  it.each([
+    [
+      'a server on :: takes an IPv4 balancer as ::ffff:127.0.0.2, which `from: "127.0.0.2"` matches',
+      '::',
+      '127.0.0.1',
+      LOAD_BALANCER,
+    ],
+    ['a server on ::1 with `from: "::1"`', '::1', '::1', '::1'],
+  ])('%s', async (_name, listenOn, connectTo, from) => {
+    const server = http.createServer((req, res) => {
+      res.end(
+        JSON.stringify({ peer: requestInput(req).peerAddress, lb: req.socket.remoteAddress }),
+      );
+    });
+    acceptProxyProtocol(server, { from });
+    await new Promise<void>((done) => server.listen(0, listenOn, done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const text = await new Promise<string>((done) => {
+        const socket = connect({
+          host: connectTo,
+          port,
+          ...(connectTo === '127.0.0.1' ? { localAddress: LOAD_BALANCER } : {}),
+        });
+        let data = '';
+        socket.on('data', (chunk: Buffer) => {
+          data += chunk.toString();
+        });
+        socket.on('close', () => {
+          done(data);
+        });
+        socket.write(`PROXY TCP6 2001:db8::7 2001:db8::1 51000 443\r\n${request('/v6', true)}`);
+      });
+      expect(JSON.parse(text.slice(text.indexOf('{')))).toEqual({
+        peer: '2001:db8::7',
+        lb: connectTo === '::1' ? '::1' : `::ffff:${LOAD_BALANCER}`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
   it('a Unix-socket server with `from: "unix"` reads the header from its socket peer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pp-'));
     const path = join(dir, 'app.sock');
@@ -621,6 +680,51 @@ describe('with the engine: trustedProxy applies to the header’s address', () =
   });
 });
 
+describe('refusals are logged, bounded', () => {
+  it('once per peer and reason, naming both and what to check', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: LOAD_BALANCER,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 3; i++) await exchange(app.port, LOAD_BALANCER, [request('/', true)]);
+    await exchange(app.port, LOAD_BALANCER, ['PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n']);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /closed a connection from "127\.0\.0\.2", .*`from`: no PROXY header: the bytes start with neither "PROXY " nor the v2 signature\. .*send-proxy/,
+      ),
+      expect.stringMatching(/"127\.0\.0\.2".*v1: invalid port/),
+    ]);
+  });
+
+  it('at most 100 distinct refusals, then one line to say so', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: 'loopback',
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 110; i++) {
+      await exchange(app.port, `127.0.1.${i + 1}`, ['GET']);
+    }
+    expect(warnings).toHaveLength(101);
+    expect(warnings[100]).toMatch(
+      /100 distinct PROXY-protocol refusals logged; further ones are not/,
+    );
+  });
+
+  it('a peer that is not `from` is never logged: its bytes are HTTP’s', async () => {
+    const warnings: string[] = [];
+    const app = await start('http', {
+      from: LOAD_BALANCER,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    await exchange(app.port, DIRECT_CLIENT, [
+      `PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n${request('/', true)}`,
+    ]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('configuration', () => {
   it.each([
     ['no options', undefined, /needs options/],
@@ -629,6 +733,7 @@ describe('configuration', () => {
     ['a zero timeout', { from: 'loopback', timeout: 0 }, /`timeout` must be a number/],
     ['a string timeout', { from: 'loopback', timeout: '5s' }, /`timeout` must be a number/],
     ['an unknown option', { from: 'loopback', timout: 100 }, /unsupported option, `timout`/],
+    ['a logger without warn', { from: 'loopback', logger: {} }, /`logger` must be an object/],
   ])('%s throws at start-up, saying what to write', (_name, options, message) => {
     const call = () => acceptProxyProtocol(http.createServer(), options as never);
     expect(call).toThrow(WaitressProxyConfigError);
@@ -667,7 +772,7 @@ describe('configuration', () => {
 describe('fuzzed over real sockets', () => {
   let app: Running;
   beforeAll(async () => {
-    app = await start('http', { from: LOAD_BALANCER, timeout: 150 });
+    app = await start('http', { from: LOAD_BALANCER, timeout: 400 });
   });
 
   const octet = fc.integer({ min: 0, max: 255 });

@@ -52,7 +52,8 @@ interface WithPeer {
  *   `real_ip_header proxy_protocol`. A v2 LOCAL header (a health check), a
  *   v1 UNKNOWN line or a v2 header with an unspecified family keep the
  *   connection's own peer. A missing, malformed, oversized or late header
- *   (see `timeout`) closes the connection before any HTTP parsing.
+ *   (see `timeout`) closes the connection before any HTTP parsing, with a
+ *   warning through `logger` (once per peer and reason, bounded).
  * - From any other peer nothing is read: the bytes reach HTTP untouched, so
  *   a PROXY header a client sends itself is an HTTP 400 from Node.
  * - The load balancer's own address stays in `socket.remoteAddress` and
@@ -99,15 +100,25 @@ export function acceptProxyProtocol<S extends NetServer>(
   Object.defineProperty(marked, INSTALLED, { value: true });
   for (const listener of listeners) server.removeListener('connection', listener);
 
+  const refused = refusalLog(compiled);
   const handOver = (socket: Socket): void => {
     for (const listener of listeners) listener.call(server, socket);
   };
   server.on('connection', (socket: Socket) => {
-    if (!compiled.from(peerOf(socket))) {
+    let fromBalancer: boolean;
+    try {
+      fromBalancer = compiled.from(peerOf(socket));
+    } catch {
+      // A `from` function that throws cannot say whether a header is due:
+      // neither reading one nor passing the bytes to HTTP is safe.
+      socket.destroy();
+      return;
+    }
+    if (!fromBalancer) {
       handOver(socket);
       return;
     }
-    readHeader(socket, compiled, handOver);
+    readHeader(socket, compiled, handOver, refused);
   });
   if (server instanceof TlsServer) {
     // The HTTP layer reads the peer off the TLSSocket, not the raw socket
@@ -121,6 +132,37 @@ export function acceptProxyProtocol<S extends NetServer>(
     });
   }
   return server;
+}
+
+/** At most this many distinct (peer, reason) warnings, then one to say so. */
+const MAX_REFUSAL_WARNINGS = 100;
+
+/** Says why a balancer's connection was closed: once per peer and reason, bounded. */
+type RefusalLog = (peer: string, reason: string) => void;
+
+function refusalLog(options: CompiledProxyProtocolOptions): RefusalLog {
+  const seen = new Set<string>();
+  let silenced = false;
+  return (peer, reason) => {
+    if (silenced) return;
+    const key = `${peer}\u0000${reason}`;
+    if (seen.has(key)) return;
+    if (seen.size >= MAX_REFUSAL_WARNINGS) {
+      silenced = true;
+      options.logger.warn(
+        `waitress-proxy: ${MAX_REFUSAL_WARNINGS} distinct PROXY-protocol refusals logged; ` +
+          `further ones are not.`,
+      );
+      return;
+    }
+    seen.add(key);
+    options.logger.warn(
+      `waitress-proxy: closed a connection from "${peer}", which matches acceptProxyProtocol's ` +
+        `\`from\`: ${reason}. A load balancer in \`from\` must send a PROXY header first ` +
+        `(HAProxy: send-proxy or send-proxy-v2; nginx stream: proxy_protocol on); if this peer ` +
+        `is not one, take it out of \`from\`.`,
+    );
+  };
 }
 
 /** The connection's peer as `trustedProxy` matchers take it. */
@@ -151,7 +193,9 @@ function readHeader(
   socket: Socket,
   options: CompiledProxyProtocolOptions,
   handOver: (socket: Socket) => void,
+  refused: RefusalLog,
 ): void {
+  const peer = peerOf(socket);
   // Sized for the longest v1 line, which covers v2's fixed part; grown only
   // once a v2 header has declared its length (bounded by MAX_V2_LENGTH).
   let buffer = Buffer.allocUnsafe(MAX_V1_LENGTH);
@@ -159,6 +203,7 @@ function readHeader(
   let settled = false;
 
   const timer = setTimeout(() => {
+    if (!settled) refused(peer, `no complete PROXY header within ${options.timeout} ms`);
     close();
   }, options.timeout);
   timer.unref();
@@ -167,7 +212,7 @@ function readHeader(
     settled = true;
     clearTimeout(timer);
     socket.removeListener('data', onData);
-    socket.removeListener('end', close);
+    socket.removeListener('end', onEnd);
     socket.removeListener('close', close);
     socket.removeListener('error', close);
   };
@@ -185,6 +230,7 @@ function readHeader(
       for (;;) {
         const reading = readProxyHeader(buffer, received);
         if (reading.status === 'invalid') {
+          refused(peer, reading.reason);
           close();
           return;
         }
@@ -228,8 +274,13 @@ function readHeader(
     }
   }
 
+  function onEnd(): void {
+    if (!settled) refused(peer, 'the connection ended before its PROXY header was complete');
+    close();
+  }
+
   socket.on('data', onData);
-  socket.on('end', close);
+  socket.on('end', onEnd);
   socket.on('close', close);
   socket.on('error', close);
 }

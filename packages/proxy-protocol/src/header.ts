@@ -77,6 +77,9 @@ export type HeaderReading =
       readonly header: ProxyHeader;
     };
 
+/** The reason for bytes that are no PROXY header at all (an HTTP request, most often). */
+const NO_HEADER = 'no PROXY header: the bytes start with neither "PROXY " nor the v2 signature';
+
 const invalid = (reason: string): HeaderReading => ({ status: 'invalid', reason });
 const incomplete = (needed: number): HeaderReading => ({ status: 'incomplete', needed });
 
@@ -91,13 +94,13 @@ export function readProxyHeader(bytes: Uint8Array, length: number = bytes.length
   if (length === 0) return incomplete(1);
   if (bytes[0] === V2_SIGNATURE[0]) return readV2(bytes, length);
   if (bytes[0] === V1_PREFIX[0]) return readV1(bytes, length);
-  return invalid('neither a PROXY v1 line nor the v2 signature');
+  return invalid(NO_HEADER);
 }
 
 function readV1(bytes: Uint8Array, length: number): HeaderReading {
   const prefix = Math.min(length, V1_PREFIX.length);
   for (let i = 0; i < prefix; i++) {
-    if (bytes[i] !== V1_PREFIX[i]) return invalid('v1: the line does not start with "PROXY "');
+    if (bytes[i] !== V1_PREFIX[i]) return invalid(NO_HEADER);
   }
   // proxy-protocol.txt 2.1: wait for CRLF within 107 bytes; a lone CR or LF
   // does not end the line, it makes it invalid.

@@ -1,6 +1,6 @@
 /** `acceptProxyProtocol`'s options, validated and compiled once. */
 import { compileTrust, WaitressProxyConfigError } from '@waitress-proxy/core';
-import type { TrustedProxy, TrustMatcher } from '@waitress-proxy/core';
+import type { ProxyLogger, TrustedProxy, TrustMatcher } from '@waitress-proxy/core';
 
 /** The options of `acceptProxyProtocol`. */
 export interface ProxyProtocolOptions {
@@ -23,12 +23,22 @@ export interface ProxyProtocolOptions {
    * when it runs out. Default 5000.
    */
   readonly timeout?: number;
+  /**
+   * Where the reader says why it closed a connection from a peer in `from`
+   * (no header, a malformed one, the timeout): once for each peer and
+   * reason, for at most 100 of them, then once more to say it stops. A
+   * misconfigured load balancer (one that does not send the header) shows up
+   * here instead of as silently closed connections. An object with
+   * `warn(message)`, as waitress-proxy's `logger`. Default `console`.
+   */
+  readonly logger?: ProxyLogger;
 }
 
 /** The options as the reader uses them. */
 export interface CompiledProxyProtocolOptions {
   readonly from: TrustMatcher;
   readonly timeout: number;
+  readonly logger: ProxyLogger;
 }
 
 /** 5 seconds: far more than a load balancer needs to send ~100 bytes it writes at once. */
@@ -37,7 +47,7 @@ export const DEFAULT_TIMEOUT = 5000;
 /** The largest delay Node's timers take (2^31 - 1 ms); above it they fire at once. */
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
-const KNOWN_OPTIONS = new Set(['from', 'timeout']);
+const KNOWN_OPTIONS = new Set(['from', 'timeout', 'logger']);
 
 /**
  * Validates and compiles the options. Throws a `WaitressProxyConfigError`
@@ -55,11 +65,15 @@ export function compileProxyProtocolOptions(options: unknown): CompiledProxyProt
     if (!KNOWN_OPTIONS.has(name)) {
       throw configError(
         name,
-        `acceptProxyProtocol received an unsupported option, \`${name}\`. It takes \`from\` and \`timeout\`.`,
+        `acceptProxyProtocol received an unsupported option, \`${name}\`. It takes \`from\`, \`timeout\` and \`logger\`.`,
       );
     }
   }
-  const { from, timeout = DEFAULT_TIMEOUT } = options as { from?: unknown; timeout?: unknown };
+  const {
+    from,
+    timeout = DEFAULT_TIMEOUT,
+    logger = console,
+  } = options as { from?: unknown; timeout?: unknown; logger?: unknown };
   let matcher: TrustMatcher | undefined;
   try {
     matcher = compileTrust(from);
@@ -89,7 +103,18 @@ export function compileProxyProtocolOptions(options: unknown): CompiledProxyProt
         `${MAX_TIMEOUT}, received ${String(timeout)}. The default is ${DEFAULT_TIMEOUT}.`,
     );
   }
-  return { from: matcher, timeout };
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    typeof (logger as { warn?: unknown }).warn !== 'function'
+  ) {
+    throw configError(
+      'logger',
+      `acceptProxyProtocol's \`logger\` must be an object with a warn(message) method, such as ` +
+        `console or a pino logger.`,
+    );
+  }
+  return { from: matcher, timeout, logger: logger as ProxyLogger };
 }
 
 function configError(option: string, message: string): WaitressProxyConfigError {

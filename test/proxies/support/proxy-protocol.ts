@@ -45,6 +45,8 @@ export interface PeerReport {
 export interface PeerApp {
   readonly framework: Framework;
   readonly port: number;
+  /** How many requests reached the app's handler so far. */
+  handled(): number;
   close(): Promise<void>;
 }
 
@@ -66,13 +68,13 @@ function report(
   };
 }
 
-function listen(server: Server, framework: Framework): Promise<PeerApp> {
+function listen(server: Server, framework: Framework, handled: () => number): Promise<PeerApp> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       server.off('error', reject);
       const { port } = server.address() as AddressInfo;
-      resolve({ framework, port, close: () => closeServer(server) });
+      resolve({ framework, port, handled, close: () => closeServer(server) });
     });
   });
 }
@@ -83,11 +85,14 @@ export async function startPeerApp(
   options: WaitressProxyOptions,
   proxyProtocol: ProxyProtocolOptions,
 ): Promise<PeerApp> {
+  let count = 0;
+  const handled = (): number => count;
   switch (framework) {
     case 'express': {
       const app = express();
       app.use(expressProxy(options));
       app.get('/whoami', (req, res) => {
+        count++;
         res.json(
           report(
             'express',
@@ -99,13 +104,14 @@ export async function startPeerApp(
           ),
         );
       });
-      return listen(acceptProxyProtocol(createServer(app), proxyProtocol), 'express');
+      return listen(acceptProxyProtocol(createServer(app), proxyProtocol), 'express', handled);
     }
     case 'koa': {
       const app = new Koa();
       app.silent = true;
       app.use(koaProxy(options));
       app.use((ctx) => {
+        count++;
         ctx.body = report(
           'koa',
           ctx.ip,
@@ -119,7 +125,7 @@ export async function startPeerApp(
       const server = createServer((req, res) => {
         void handle(req, res);
       });
-      return listen(acceptProxyProtocol(server, proxyProtocol), 'koa');
+      return listen(acceptProxyProtocol(server, proxyProtocol), 'koa', handled);
     }
     case 'fastify': {
       // Fastify creates its server itself: the reader goes on through serverFactory.
@@ -127,8 +133,9 @@ export async function startPeerApp(
         serverFactory: (handler) => acceptProxyProtocol(createServer(handler), proxyProtocol),
       });
       await app.register(fastifyProxy, options);
-      app.get('/whoami', (request, reply) =>
-        reply.send(
+      app.get('/whoami', (request, reply) => {
+        count++;
+        return reply.send(
           report(
             'fastify',
             request.ip,
@@ -137,13 +144,14 @@ export async function startPeerApp(
             request.raw.socket.remoteAddress,
             request.headers,
           ),
-        ),
-      );
+        );
+      });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = app.server.address() as AddressInfo;
       return {
         framework: 'fastify',
         port,
+        handled,
         close: async () => {
           app.server.closeAllConnections();
           await app.close();
