@@ -91,7 +91,13 @@ beforeAll(async () => {
     [
       'express5',
       { name: 'express5-app', private: true, type: 'module' },
-      [core, tarball('@waitress-proxy/express'), 'express@5'],
+      [
+        core,
+        tarball('@waitress-proxy/express'),
+        tarball('@waitress-proxy/ranges'),
+        tarball('@waitress-proxy/proxy-protocol'),
+        'express@5',
+      ],
     ],
     [
       'fastify5',
@@ -315,6 +321,60 @@ import { waitressProxy } from '${adapter}';
 ${CLIENT}
 ${app}`;
 
+/**
+ * A TCP load balancer at 127.0.0.4 (trusted by `acceptProxyProtocol`) relays
+ * two connections with a PROXY v1 header: one from an HTTP proxy, 127.0.0.2,
+ * which a `fromFile` range list trusts, so its X-Forwarded-* are used; one
+ * from a client, 198.51.100.9, whose forged X-Forwarded-* are removed.
+ */
+const EDGE_APP = `
+import net from 'node:net';
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { waitressProxy } from '@waitress-proxy/express';
+import { fromFile } from '@waitress-proxy/ranges';
+import { acceptProxyProtocol } from '@waitress-proxy/proxy-protocol';
+
+const list = fileURLToPath(new URL('proxies.txt', import.meta.url));
+writeFileSync(list, '# our HTTP proxies\\n127.0.0.2\\n');
+const proxies = fromFile(list, { format: 'lines', refreshInterval: Infinity, logger: { warn() {} } });
+await proxies.ready();
+
+const app = express();
+app.use(waitressProxy({ trustedProxy: proxies, trustedProxyHeaders: 'x-forwarded-for x-forwarded-proto', logger: { warn() {} } }));
+app.get('/', (req, res) => {
+  res.json({ ip: req.ip, protocol: req.protocol, peer: req.forwarded.peerAddress,
+    forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedProto: req.headers['x-forwarded-proto'] ?? null });
+});
+const server = acceptProxyProtocol(http.createServer(app), { from: '127.0.0.4' });
+await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
+const { port } = server.address();
+
+function relay(source) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.4' });
+    let raw = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(10000, () => socket.destroy(new Error('no answer in 10 s')));
+    socket.on('data', (chunk) => { raw += chunk; });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const status = Number(raw.split(' ')[1]);
+      try { resolve({ status, ...JSON.parse(raw.slice(raw.indexOf('\\r\\n\\r\\n') + 4)) }); }
+      catch { reject(new Error('not JSON: ' + raw)); }
+    });
+    socket.write('PROXY TCP4 ' + source + ' 127.0.0.1 40000 ' + port + '\\r\\n' +
+      'GET / HTTP/1.1\\r\\nHost: app.example\\r\\nX-Forwarded-For: 203.0.113.7\\r\\n' +
+      'X-Forwarded-Proto: https\\r\\nConnection: close\\r\\n\\r\\n');
+  });
+}
+const result = { trusted: await relay('127.0.0.2'), forged: await relay('198.51.100.9') };
+server.close();
+console.log(JSON.stringify(result));
+`;
+
 /** Writes `source` into the project and runs it with node; returns what it printed. */
 async function runApp(project: string, file: string, source: string): Promise<unknown> {
   writeFileSync(join(project, file), source);
@@ -377,6 +437,15 @@ describe('installed with npm into fresh projects', () => {
     },
     60_000,
   );
+
+  it('ranges and proxy-protocol, from their tarballs, behind a TCP load balancer on Express 5', async () => {
+    const project = projectDir('express5');
+    expectFromTarballs(project);
+    expect(await runApp(project, 'edge.js', EDGE_APP)).toEqual({
+      trusted: { ...EXPECTED.trusted, peer: '127.0.0.2' },
+      forged: { ...EXPECTED.forged, ip: '198.51.100.9', peer: '198.51.100.9' },
+    });
+  }, 30_000);
 
   it('the waitress-proxy command runs from its tarball', async () => {
     const bin = join(projectDir('express4'), 'node_modules/.bin/waitress-proxy');

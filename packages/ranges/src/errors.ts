@@ -19,6 +19,7 @@ export type RangeLoadErrorCode =
  * entry: it is meant for logs.
  */
 export class RangeLoadError extends Error {
+  /** Stable, for branching without parsing the message: why the load failed. */
   readonly code: RangeLoadErrorCode;
 
   constructor(code: RangeLoadErrorCode, message: string, options?: { cause?: unknown }) {

@@ -3,6 +3,8 @@
  * constructor returns a `TrustedProxySource` for waitress-proxy's
  * `trustedProxy`, alone or beside fixed entries
  * (`trustedProxy: ['loopback', cloudflare()]`).
+ *
+ * @packageDocumentation
  */
 export {
   AWS_IP_RANGES_URL,

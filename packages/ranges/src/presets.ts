@@ -32,7 +32,12 @@ export interface SourceOptions {
    * (Cloudflare: IPv6 /29, CloudFront: IPv6 /28). A list holding a wider
    * range (`0.0.0.0/0`, `::/0`) is refused whole.
    */
-  widestPrefix?: { ipv4?: number; ipv6?: number };
+  widestPrefix?: {
+    /** The widest IPv4 prefix length accepted (0 to 32). */
+    ipv4?: number;
+    /** The widest IPv6 prefix length accepted (0 to 128). */
+    ipv6?: number;
+  };
   /**
    * Refuse a list with a range in loopback, private, link-local,
    * documentation or other special-purpose space (`127.0.0.0/8`,

@@ -14,6 +14,7 @@ import { RangeLoadError } from './errors.js';
 
 /** Where a source warns: `console` by default, or a pino or Fastify logger. */
 export interface RangesLogger {
+  /** A failed first load (nothing is trusted through the source) or refresh (the last good list is kept). */
   warn(message: string): void;
 }
 
