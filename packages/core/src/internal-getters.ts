@@ -84,10 +84,14 @@ export interface RequestGetters<Name extends string> {
    */
   ownDescriptors(): PropertyDescriptorMap;
   /**
-   * `install(prototype)`, remembered per prototype: per request, one
-   * comparison with the last prototype seen.
+   * `install(prototype, namesFor(prototype))`, remembered per prototype: per
+   * request, one comparison with the last prototype seen, else one WeakMap
+   * read.
    */
-  prepare(prototype: object): PropertyDescriptorMap | null;
+  prepare(
+    prototype: object,
+    namesFor?: (prototype: object) => readonly Name[],
+  ): PropertyDescriptorMap | null;
 }
 
 /** Whether `a` is on `b`'s prototype chain, above it. */
@@ -259,6 +263,9 @@ export function requestGetters<Name extends string>(
     return perRequest;
   }
 
+  // What `prepare` found per prototype; the last one first (Express switches
+  // a request's prototype between apps, so the last is not always the one).
+  const plans = new WeakMap<object, PropertyDescriptorMap | null>();
   let lastPrototype: object | null = null;
   let lastPlan: PropertyDescriptorMap | null = null;
 
@@ -284,9 +291,13 @@ export function requestGetters<Name extends string>(
       return table?.[name]?.(request);
     },
     install,
-    prepare(prototype) {
+    prepare(prototype, namesFor) {
       if (prototype === lastPrototype) return lastPlan;
-      const plan = install(prototype);
+      // `has`, not `get() ?? install()`: most plans are null.
+      const plan = plans.has(prototype)
+        ? (plans.get(prototype) ?? null)
+        : install(prototype, namesFor?.(prototype));
+      plans.set(prototype, plan);
       lastPrototype = prototype;
       lastPlan = plan;
       return plan;

@@ -108,7 +108,12 @@ const EXPRESS = requestGetters('@waitress-proxy/express', GETTERS);
 const ALL_NAMES = Object.keys(GETTERS) as Name[];
 const EXPRESS_4_NAMES = ALL_NAMES.filter((name) => name !== 'host');
 
-let lastPrototype: object | null = null;
+/** `req.param()` exists in Express 4 only (removed in 5), whose `host` is left alone. */
+function namesFor(prototype: object): readonly Name[] {
+  return typeof (prototype as { param?: unknown }).param === 'function'
+    ? EXPRESS_4_NAMES
+    : ALL_NAMES;
+}
 
 /**
  * Stores `view` on one Express request, so that its proxy-dependent
@@ -117,13 +122,7 @@ let lastPrototype: object | null = null;
  * new prototype chain comes by.
  */
 export function setRequestView(request: object, view: ProxyView): void {
-  const prototype = Object.getPrototypeOf(request) as object;
-  if (prototype !== lastPrototype) {
-    // `req.param()` exists in Express 4 only (removed in 5).
-    const express4 = typeof (prototype as { param?: unknown }).param === 'function';
-    EXPRESS.install(prototype, express4 ? EXPRESS_4_NAMES : ALL_NAMES);
-    lastPrototype = prototype;
-  }
+  EXPRESS.prepare(Object.getPrototypeOf(request) as object, namesFor);
   const state = STATE;
   state.views.set(request, view);
   state.lastRequest = request;

@@ -8,9 +8,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:http';
-import { connect } from 'node:http2';
 import { request as httpRequest } from 'node:http';
-import { connect as connectTcp } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
@@ -23,6 +21,7 @@ import {
   STRANGER,
   exchange,
   exchangeAll,
+  getOverHttp2,
 } from './test-support.js';
 
 const OPTIONS: WaitressProxyOptions = {
@@ -272,24 +271,8 @@ describe('over HTTP/2 (h2c)', () => {
     const fastify = await app({ http2: true } as FastifyServerOptions);
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     const port = (fastify.server.address() as AddressInfo).port;
-    const get = async (peer: string, headers: Record<string, string>) => {
-      const client = connect(`http://127.0.0.1:${port}`, {
-        createConnection: () => connectTcp({ host: '127.0.0.1', port, localAddress: peer }),
-      });
-      try {
-        const stream = client.request({ ':path': '/%zz', ...headers });
-        let body = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => (body += chunk));
-        await new Promise<void>((resolve, reject) => {
-          stream.on('end', resolve);
-          stream.on('error', reject);
-        });
-        return JSON.parse(body) as Record<string, unknown>;
-      } finally {
-        client.close();
-      }
-    };
+    const get = (peer: string, headers: Record<string, string>) =>
+      getOverHttp2(port, peer, headers, '/%zz');
     try {
       const stranger = await get(STRANGER, {
         'x-forwarded-for': '6.6.6.6',

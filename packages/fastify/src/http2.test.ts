@@ -4,36 +4,10 @@
  * works the same: the view is resolved from the same headers, and proxy
  * headers are set and removed in both `headers` and `rawHeaders`.
  */
-import { connect } from 'node:http2';
-import { connect as connectTcp } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { waitressProxy } from './index.js';
-import { PROXY, RecordingLogger, STRANGER } from './test-support.js';
-
-async function get(
-  port: number,
-  peer: string,
-  headers: Record<string, string>,
-): Promise<Record<string, unknown>> {
-  if (!peer.startsWith('127.')) throw new Error(`refusing to send from non-loopback ${peer}`);
-  const client = connect(`http://127.0.0.1:${port}`, {
-    createConnection: () => connectTcp({ host: '127.0.0.1', port, localAddress: peer }),
-  });
-  try {
-    const stream = client.request({ ':path': '/', ...headers });
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => (body += chunk));
-    await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    return JSON.parse(body) as Record<string, unknown>;
-  } finally {
-    client.close();
-  }
-}
+import { PROXY, RecordingLogger, STRANGER, getOverHttp2 as get } from './test-support.js';
 
 describe('Fastify over HTTP/2', () => {
   it('a trusted proxy’s headers are used, a stranger’s removed; :authority is the host', async () => {

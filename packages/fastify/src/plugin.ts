@@ -92,11 +92,7 @@ function hasNoLogger(log: FastifyInstance['log']): boolean {
 }
 
 /** A raw request as the plugin sees it: Node's, over HTTP/1.x or HTTP/2. */
-type RawRequest = (IncomingMessage | Http2ServerRequest) &
-  RawRequestState & {
-    /** Set by Fastify's rewriteUrl step: the URL as received. */
-    originalUrl?: string;
-  };
+type RawRequest = (IncomingMessage | Http2ServerRequest) & RawRequestState;
 
 function install(fastify: FastifyInstance, options: WaitressProxyOptions): CompiledOptions {
   // Warnings at start-up go to the app's logger unless the options name one;
@@ -160,10 +156,8 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): Compi
    * Resolves one request, applies the header changes and stores the view
    * (and the error of a malformed header) on the raw request.
    */
-  function resolveRaw(raw: RawRequest, logger: ProxyLogger): void {
-    // As received: Fastify's rewriteUrl (urlPrefix) has not run yet, or the
-    // hook passes Fastify's originalUrl.
-    const result = resolve(compiled, requestInput(raw, raw.originalUrl ?? raw.url), logger);
+  function resolveRaw(raw: RawRequest, url: string | undefined, logger: ProxyLogger): void {
+    const result = resolve(compiled, requestInput(raw, url), logger);
     // On a malformed header too: the view is then the direct connection's and
     // every proxy header is removed, so the error handler sees nothing forged.
     applyHeaderChanges(raw, result.headerChanges);
@@ -184,7 +178,8 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): Compi
     ): void {
       if (raw[VIEW] !== undefined) return;
       if (fixedLogger !== undefined) {
-        resolveRaw(raw, fixedLogger);
+        // As received: Fastify's rewriteUrl (urlPrefix) has not run yet.
+        resolveRaw(raw, raw.url, fixedLogger);
         return;
       }
       // request.log does not exist yet: what the core logs waits for the
@@ -192,7 +187,7 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): Compi
       // sees (frameworkErrors), it goes to the app's logger when it ends.
       pendingFor = raw;
       try {
-        resolveRaw(raw, deferringLogger);
+        resolveRaw(raw, raw.url, deferringLogger);
       } finally {
         pendingFor = undefined;
       }
@@ -223,7 +218,8 @@ function install(fastify: FastifyInstance, options: WaitressProxyOptions): Compi
   fastify.addHook('onRequest', function waitressProxyOnRequest(request, _reply, done) {
     const raw = request.raw as RawRequest;
     if (raw[VIEW] === undefined) {
-      resolveRaw(raw, fixedLogger ?? request.log);
+      // As received, before Fastify's rewriteUrl (urlPrefix).
+      resolveRaw(raw, request.originalUrl, fixedLogger ?? request.log);
     } else if (raw[PENDING_LOG] !== undefined) {
       writePending(raw, request.log);
     }

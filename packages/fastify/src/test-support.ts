@@ -5,6 +5,8 @@
  * stranger. Traffic never leaves 127.0.0.0/8.
  */
 import { request as httpRequest } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
+import { connect as connectTcp } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -120,4 +122,33 @@ export async function exchange(
   const [response] = await exchangeAll(app, [request], request.listenHost);
   if (response === undefined) throw new Error('no response');
   return response;
+}
+
+/**
+ * Sends one h2c GET for `path` to 127.0.0.1:`port` from `peer` with
+ * `headers`, and returns the body parsed as JSON.
+ */
+export async function getOverHttp2(
+  port: number,
+  peer: string,
+  headers: Record<string, string>,
+  path = '/',
+): Promise<Record<string, unknown>> {
+  if (!peer.startsWith('127.')) throw new Error(`refusing to send from non-loopback ${peer}`);
+  const client = connectHttp2(`http://127.0.0.1:${port}`, {
+    createConnection: () => connectTcp({ host: '127.0.0.1', port, localAddress: peer }),
+  });
+  try {
+    const stream = client.request({ ':path': path, ...headers });
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (body += chunk));
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    return JSON.parse(body) as Record<string, unknown>;
+  } finally {
+    client.close();
+  }
 }

@@ -94,8 +94,6 @@ export function waitressProxy(options?: WaitressProxyOptions): Middleware {
     applyHeaderChanges(req, resolution.headerChanges);
 
     setRequestView(request, view);
-    // Koa's own setter: the memo its `ip` getter returns (Koa >= 2.5.2).
-    request.ip = view.clientAddress;
     ctx.state.forwarded = view;
     // `URL` is memoized on first read; one taken before this middleware
     // (by code that ran earlier) would keep the unresolved scheme and host.

@@ -20,8 +20,10 @@
  * request its own value) are `@waitress-proxy/core/internal`'s, shared with
  * the Express and Fastify adapters.
  *
- * `ip` is not here: Koa has a setter for it (a memo slot that its getter
- * reads first), which the middleware uses.
+ * `ip` is here too, although Koa has a setter for it (a memo its getter reads
+ * first): setting that memo per request cost a property more on each request
+ * than reading the view. Assigning `ctx.request.ip` still wins, as an own
+ * value of that request.
  */
 import { originForm } from '@waitress-proxy/core';
 import type { ProxyView } from '@waitress-proxy/core';
@@ -45,6 +47,10 @@ interface ViewHolder {
  * array on every read.
  */
 const GETTERS = {
+  ip(this: ViewHolder): unknown {
+    const view = this[VIEW];
+    return view === undefined ? KOA.fallback(this, 'ip') : view.clientAddress;
+  },
   protocol(this: ViewHolder): unknown {
     const view = this[VIEW];
     return view === undefined ? KOA.fallback(this, 'protocol') : view.scheme;
