@@ -6,48 +6,70 @@
  * (bench/e2e.ts) drown them in noise. It says nothing of cache misses or of
  * time.
  *
- * Each form's server (bench/server.ts, the same app as end to end) runs
- * under callgrind with one count per thread. It is warmed up with `warm`
- * requests, so V8 has optimized what it will; then its counters are zeroed
- * (`callgrind_control -z`), `measured` requests are sent and the counters
- * are dumped (`callgrind_control -d`). The figure is the main thread's
- * instructions over `measured`: the JavaScript, the HTTP parser and the
- * user side of every system call. The helper threads (V8's compiler and
- * collector) are left out: how much of their work falls inside the
- * measured window depends on timing. Repeated runs of one form, one after
- * the other on an otherwise idle machine, agreed within half a percent;
- * runs made while other work loaded the machine came out up to 3% apart
- * (V8's compiler and collector threads then finish at other points). So:
- * run it on an idle machine, and compare forms within one run.
+ * Each run starts a form's server (bench/server.ts, the same app as end to
+ * end) under callgrind with one count per thread, instrumentation off. It
+ * is warmed up with `warm` requests in rounds of `measured`, each round on
+ * new connections; then instrumentation goes on, the counters are zeroed
+ * (`callgrind_control -i on`, `-z`), `measured` requests are sent on new
+ * connections, one more such round, and the counters are dumped
+ * (`callgrind_control -d`). The figure is the main thread's instructions
+ * over `measured`: the JavaScript, the HTTP parser and the user side of
+ * every system call. Each form runs `--runs` times (3 by default), the runs
+ * of all forms interleaved; the page gives each form's median, its runs and
+ * their spread. docs/instructions.md says why the method is what it is
+ * (METHOD_NOTES below): what moved the count from run to run before.
  *
  * Requests come from autocannon in this process (not under valgrind), four
  * connections, the nginx headers of bench/e2e.ts; each server's answer is
- * checked first, as end to end.
+ * checked before and after, as end to end.
  *
- * Run: `pnpm bench:instructions [warm] [measured] [frameworks...]`, with
- * valgrind installed (Debian's `valgrind`). A server under callgrind runs
- * about 50 times slower: the default 6000 + 2000 requests take about 15
- * minutes for the three frameworks. Writes docs/instructions.md.
+ * Run: `pnpm bench:instructions [warm] [measured] [frameworks...]
+ * [--forms=bare,noop] [--runs=N] [--jobs=N] [--v8="flags"]`, with valgrind
+ * installed (Debian's `valgrind`). Writes docs/instructions.md when every
+ * framework and form ran; otherwise prints the table only.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { format, resolveConfig } from 'prettier';
-import { check, HEADERS, nextMessage } from './e2e.js';
+import { check, HEADERS, median, nextMessage } from './e2e.js';
 import type { RunningServer } from './e2e.js';
 import { FORMS, FRAMEWORKS } from './forms.js';
 import type { Form, Framework } from './forms.js';
 
-const CONNECTIONS = 4;
+/**
+ * Connections autocannon opens per round. One: each request is then handled
+ * alone, whatever the timing, instead of in batches of as many as were ready.
+ */
+const DEFAULT_CONNECTIONS = 1;
+
+/**
+ * V8's flags for the servers, unless `--v8=` says otherwise. With
+ * `--single-threaded` V8 compiles and collects on the main thread only, so
+ * the main thread's count no longer depends on how far its helper threads
+ * got (see the comment at the top).
+ */
+const DEFAULT_V8_FLAGS = ['--single-threaded'];
+
+interface Options {
+  readonly warm: number;
+  readonly measured: number;
+  readonly runs: number;
+  readonly jobs: number;
+  readonly connections: number;
+  readonly v8Flags: readonly string[];
+  readonly frameworks: readonly Framework[];
+  readonly forms: readonly Form[];
+}
 
 interface Count {
   readonly framework: Framework;
   readonly form: Form;
-  /** Main-thread instructions per request. */
-  readonly perRequest: number;
+  /** Main-thread instructions per request, one per run, in run order. */
+  readonly runs: readonly number[];
 }
 
 function valgrindVersion(): string {
@@ -60,13 +82,14 @@ function valgrindVersion(): string {
   }
 }
 
-async function send(port: number, amount: number): Promise<void> {
+/** `amount` requests on `CONNECTIONS` new connections. */
+async function send(port: number, amount: number, connections: number): Promise<void> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/`,
     headers: HEADERS,
-    connections: CONNECTIONS,
+    connections,
     amount,
-    timeout: 60,
+    timeout: 120,
   });
   if (result.non2xx !== 0 || result.errors !== 0 || result.timeouts !== 0) {
     throw new Error(
@@ -85,12 +108,12 @@ function mainThreadTotal(directory: string, pid: number): number {
   return Number(line[1]);
 }
 
-async function count(
-  framework: Framework,
-  form: Form,
-  warm: number,
-  measured: number,
-): Promise<Count> {
+function callgrindControl(option: string[], pid: number): void {
+  execFileSync('callgrind_control', [...option, String(pid)], { stdio: 'ignore' });
+}
+
+/** One run: a fresh server under callgrind, warmed up, then counted. */
+async function countOnce(framework: Framework, form: Form, options: Options): Promise<number> {
   const directory = mkdtempSync(join(tmpdir(), 'waitress-proxy-callgrind-'));
   try {
     const script = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -99,9 +122,13 @@ async function count(
       [
         '--tool=callgrind',
         '--separate-threads=yes',
+        // Run the start-up and the warm-up uninstrumented (a few times
+        // faster); instrumentation is switched on before the count.
+        '--instr-atstart=no',
         `--callgrind-out-file=${join(directory, 'cg.%p')}`,
         process.execPath,
         '--expose-gc',
+        ...options.v8Flags,
         '--import',
         'tsx',
         script,
@@ -117,27 +144,67 @@ async function count(
       const port = await nextMessage<number>(child);
       const server: RunningServer = { form, child, port };
       await check(server);
-      await send(port, warm);
-      execFileSync('callgrind_control', ['-z', String(pid)], { stdio: 'ignore' });
-      await send(port, measured);
-      execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+      // The warm-up in rounds as large as the measured window, each on new
+      // connections: the first sockets opened after a long run on the same
+      // connections deoptimize Node's socket and stream code ("wrong map"),
+      // and that must happen here, not in the count.
+      for (let left = options.warm; left > 0; left -= options.measured) {
+        await send(port, Math.min(left, options.measured), options.connections);
+      }
+      callgrindControl(['-i', 'on'], pid);
+      callgrindControl(['-z'], pid);
+      await send(port, options.measured, options.connections);
+      callgrindControl(['-d'], pid);
       await check(server);
     } finally {
       child.disconnect();
       await exited;
     }
-    return { framework, form, perRequest: mainThreadTotal(directory, pid) / measured };
+    return mainThreadTotal(directory, pid) / options.measured;
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
-function renderMarkdown(
-  counts: readonly Count[],
-  warm: number,
-  measured: number,
-  valgrind: string,
-): string {
+/**
+ * Every run of every form: the runs of one form are spread over the whole
+ * session (run 1 of every form, then run 2...), `jobs` servers at a time.
+ */
+async function countAll(options: Options): Promise<Count[]> {
+  const pairs = options.frameworks.flatMap((framework) =>
+    options.forms.map((form) => ({ framework, form, runs: [] as number[] })),
+  );
+  const queue = Array.from({ length: options.runs }, () => pairs).flat();
+  const worker = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const perRequest = await countOnce(next.framework, next.form, options);
+      next.runs.push(perRequest);
+      console.log(
+        `${next.framework} ${next.form} run ${String(next.runs.length)}: ` +
+          `${Math.round(perRequest).toString()} instructions per request`,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: options.jobs }, worker));
+  return pairs;
+}
+
+/** (highest - lowest) / median. */
+function spreadOf(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+interface Session {
+  readonly options: Options;
+  readonly counts: readonly Count[];
+  readonly valgrind: string;
+  readonly minutes: number;
+  /** The machine's 1-minute load average, lowest and highest seen during the session. */
+  readonly load: readonly [number, number];
+}
+
+function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): string {
+  const { warm, measured, runs, jobs, connections, v8Flags } = options;
   const lines = [
     '# Instructions per request',
     '',
@@ -145,59 +212,146 @@ function renderMarkdown(
     '',
     `Counted on ${new Date().toISOString().slice(0, 10)} with ${valgrind} (callgrind), Node ` +
       `${process.version}, the apps and headers of the end-to-end benchmark ` +
-      '([performance.md](performance.md)). Each form ran in its own server under callgrind: ' +
-      `${String(warm)} requests to warm up, then the main thread's instructions over ` +
-      `${String(measured)} requests (${String(CONNECTIONS)} connections). V8's helper ` +
-      'threads are left out. A count, not a time: it does not move with the load on the ' +
-      'machine as much as time does (repeated runs of one form on an idle machine agreed within ' +
-      'half a percent; runs made while other work loaded it, up to 3% apart: compare forms ' +
-      'within one run) and says ' +
-      'nothing of cache misses, which make the same instructions slower inside a server ' +
-      'than in a loop.',
+      '([performance.md](performance.md)), in ' +
+      `${String(Math.round(minutes))} minutes (${String(jobs)} server${jobs === 1 ? '' : 's'} ` +
+      `at a time; load average ${load[0].toFixed(1)} to ${load[1].toFixed(1)} on ` +
+      `${String(cpus().length)} CPUs). Each form ran ${String(runs)} times, each time in a ` +
+      `fresh server under callgrind, with V8's \`${v8Flags.join(' ') || '(no flags)'}\`: ` +
+      `${String(warm)} requests to warm up, in rounds of ${String(measured)} on new ` +
+      'connections, then two full garbage collections, then the main thread’s instructions ' +
+      `over ${String(measured)} more requests (${String(connections)} connection${connections === 1 ? '' : 's'}). The ` +
+      'figure is the median of the runs; **spread** is (highest − lowest) ÷ median.',
     '',
-    '| Framework | Form | Instructions per request | vs bare | Added over bare |',
-    '| --- | --- | ---: | ---: | ---: |',
+    'A count, not a time: it says nothing of cache misses, which make the same instructions ' +
+      'slower inside a server than in a loop. The method is what makes it hold still: before ' +
+      'it, a Fastify `onRequest` hook came out about 50,000 instructions per request apart ' +
+      'from one run to the next (see the note below the table).',
+    '',
+    '| Framework | Form | Instructions per request | Spread | Runs | vs bare | Added over bare |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: |',
   ];
   for (const framework of FRAMEWORKS) {
     const bare = counts.find((c) => c.framework === framework && c.form === 'bare');
+    const bareMedian = bare === undefined ? undefined : median(bare.runs);
     for (const c of counts.filter((entry) => entry.framework === framework)) {
-      const ratio =
-        bare === undefined ? '' : `${((100 * bare.perRequest) / c.perRequest).toFixed(1)}%`;
-      const added = bare === undefined ? '' : Math.round(c.perRequest - bare.perRequest).toString();
+      const middle = median(c.runs);
+      const ratio = bareMedian === undefined ? '' : `${((100 * bareMedian) / middle).toFixed(1)}%`;
+      const added = bareMedian === undefined ? '' : Math.round(middle - bareMedian).toString();
       lines.push(
-        `| ${framework} | ${c.form} | ${Math.round(c.perRequest).toString()} | ${ratio} | ${added} |`,
+        `| ${framework} | ${c.form} | ${Math.round(middle).toString()} | ` +
+          `${(100 * spreadOf(c.runs)).toFixed(2)}% | ` +
+          `${c.runs.map((value) => Math.round(value).toString()).join(', ')} | ${ratio} | ${added} |`,
       );
     }
   }
   lines.push(
     '',
-    '"vs bare" is the bare count over the form\'s: the throughput ratio the form would have ' +
+    '"vs bare" is the bare median over the form\'s: the throughput ratio the form would have ' +
       'if time followed instructions.',
+    '',
+    ...METHOD_NOTES,
     '',
   );
   return lines.join('\n');
 }
 
-const [warmArg, measuredArg, ...names] = process.argv.slice(2);
-const warm = Number(warmArg ?? 6000);
-const measured = Number(measuredArg ?? 2000);
-const frameworks = names.length === 0 ? FRAMEWORKS : (names as Framework[]);
-for (const name of frameworks) {
-  if (!FRAMEWORKS.includes(name)) throw new Error(`unknown framework ${name}`);
-}
-const valgrind = valgrindVersion();
-const counts: Count[] = [];
-for (const framework of frameworks) {
-  for (const form of FORMS) {
-    const result = await count(framework, form, warm, measured);
-    console.log(`${framework} ${form}: ${Math.round(result.perRequest).toString()} instructions`);
-    counts.push(result);
+/** Why the method is what it is: measured by hand on 2026-12-07 (bench/instructions.ts). */
+const METHOD_NOTES = [
+  '## Why this method',
+  '',
+  '- **New connections in the warm-up.** The count used to warm up with 6000 requests on the ' +
+    'same four connections, then count 2000 on four new ones. Run normally with ' +
+    '`--trace-opt --trace-deopt`, the first sockets opened after the warm-up deoptimized about ' +
+    "20 functions of Node's socket, stream and HTTP code, all for a `wrong map` (sockets made " +
+    'later have another hidden class), in every framework: Fastify, 0 deoptimizations in the ' +
+    'measured requests when the warm-up opens new connections three times, against 20 to 23. ' +
+    'How much of the counted window then ran unoptimized code depended on when the compiler ' +
+    "thread finished, which under valgrind depends on thread scheduling: Fastify's `onRequest` " +
+    'hook came out at 107,840 in one run and 157,467 in another. The warm-up now comes in ' +
+    'rounds as large as the counted window, each on new connections, so the counted requests ' +
+    'are one more such round.',
+  '- **`--single-threaded`.** With V8’s helper threads on, the main thread’s share of the ' +
+    'work (parallel scavenges, concurrent marking, compilation) depends on how far the helpers ' +
+    'got, that is on scheduling and on the load on the machine. With `--single-threaded` all ' +
+    'of it is on the main thread and counted: the figures are higher than the old ones (they ' +
+    'include the collector’s work, which is part of a request’s cost) and not comparable with ' +
+    'them.',
+  '- **Two full collections before the count** (`--expose-gc`), so no marking is under way ' +
+    'when counting starts and every run starts from the same heap.',
+  '- **Instrumentation switched on for the count only** (`--instr-atstart=no`, then ' +
+    '`callgrind_control -i on`): the start-up and the warm-up run a few times faster, and ' +
+    'nothing counted changes.',
+  '- Run one framework or form: `pnpm bench:instructions [warm] [measured] [frameworks...] ' +
+    '[--forms=bare,noop] [--runs=N] [--jobs=N] [--v8="flags"]`; a run of fewer than all ' +
+    'frameworks and forms prints its table and leaves this page alone. `--v8=""` gives V8’s ' +
+    'defaults, to see the difference.',
+];
+
+function parseOptions(argv: readonly string[]): Options {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (const arg of argv) {
+    const flag = /^--([a-z0-9]+)=(.*)$/.exec(arg);
+    if (flag?.[1] !== undefined && flag[2] !== undefined) flags.set(flag[1], flag[2]);
+    else positional.push(arg);
   }
+  for (const name of flags.keys()) {
+    if (!['runs', 'jobs', 'connections', 'forms', 'v8'].includes(name))
+      throw new Error(`unknown option --${name}`);
+  }
+  const [warmArg, measuredArg, ...names] = positional;
+  const integer = (text: string | undefined, fallback: number, least: number): number => {
+    const value = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(value) || value < least) {
+      throw new Error(`expected a whole number of at least ${String(least)}, got ${String(text)}`);
+    }
+    return value;
+  };
+  const frameworks = names.length === 0 ? FRAMEWORKS : (names as Framework[]);
+  for (const name of frameworks) {
+    if (!FRAMEWORKS.includes(name)) throw new Error(`unknown framework ${name}`);
+  }
+  const forms = (flags.get('forms')?.split(',') ?? FORMS) as Form[];
+  for (const name of forms) {
+    if (!FORMS.includes(name)) throw new Error(`unknown form ${name}`);
+  }
+  const v8 = flags.get('v8');
+  return {
+    warm: integer(warmArg, 6000, 0),
+    measured: integer(measuredArg, 2000, 1),
+    runs: integer(flags.get('runs'), 3, 1),
+    jobs: integer(flags.get('jobs'), 1, 1),
+    connections: integer(flags.get('connections'), DEFAULT_CONNECTIONS, 1),
+    v8Flags: v8 === undefined ? DEFAULT_V8_FLAGS : v8.split(/\s+/).filter((flag) => flag !== ''),
+    frameworks,
+    forms,
+  };
 }
+
+const options = parseOptions(process.argv.slice(2));
+const valgrind = valgrindVersion();
+const started = performance.now();
+const loads: number[] = [loadavg()[0] ?? 0];
+const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 10_000);
+const counts = await countAll(options);
+clearInterval(sampler);
+const session: Session = {
+  options,
+  counts,
+  valgrind,
+  minutes: (performance.now() - started) / 60_000,
+  load: [Math.min(...loads), Math.max(...loads)],
+};
+const whole =
+  options.frameworks.length === FRAMEWORKS.length && options.forms.length === FORMS.length;
 const path = fileURLToPath(new URL('../docs/instructions.md', import.meta.url));
-const markdown = await format(renderMarkdown(counts, warm, measured, valgrind), {
+const markdown = await format(renderMarkdown(session), {
   ...(await resolveConfig(path)),
   filepath: path,
 });
-writeFileSync(path, markdown);
-console.log('wrote docs/instructions.md');
+if (whole) {
+  writeFileSync(path, markdown);
+  console.log('wrote docs/instructions.md');
+} else {
+  console.log(markdown);
+}
