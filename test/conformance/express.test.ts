@@ -163,6 +163,24 @@ describe.each(VERSIONS)('$name: X-Forwarded-Prefix in req.baseUrl', (version) =>
     },
   );
 
+  it.each([
+    ['with urlPrefix', options, '/sub/v2/x', '/shop/sub/v2'],
+    ['without urlPrefix', { ...options, urlPrefix: '' }, '/sub/x', '/shop/sub'],
+  ])(
+    'installed in a sub-app mounted at /sub, %s: the forwarded prefix goes before /sub',
+    async (_what, subOptions, path, baseUrl) => {
+      const app = version.createApp();
+      const sub = version.createApp();
+      sub.use(waitressProxy(subOptions));
+      sub.get('/x', (req, res) => {
+        res.json(routing(req));
+      });
+      app.use('/sub', sub as unknown as Router);
+      const { body } = await exchange(app, PROXY, path, ['X-Forwarded-Prefix: /shop']);
+      expect(JSON.parse(body)).toMatchObject({ baseUrl, path: '/x' });
+    },
+  );
+
   it('a forged X-Forwarded-Prefix from an untrusted peer leaves baseUrl alone', async () => {
     const app = version.createApp();
     app.use(waitressProxy(options));

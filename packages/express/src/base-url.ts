@@ -27,18 +27,26 @@ export interface RoutedRequest {
 }
 
 /**
- * Makes `req.baseUrl` carry `prefix` for the rest of the request.
+ * Makes `req.baseUrl` carry the prefix for the rest of the request.
  *
- * @param prefix the view's non-empty prefix: `urlPrefix`, after a trusted
- *   `X-Forwarded-Prefix` if there is one.
+ * @param outer the part of the prefix that stands before everything the app
+ *   sees: a trusted `X-Forwarded-Prefix`, which the proxy stripped before the
+ *   app (and any sub-app it mounted) saw the path.
+ * @param inner the part stripped here: `urlPrefix`, which follows the path
+ *   of the router the middleware is a layer of.
  * @param ownerNext the `next` this middleware received: the `next` of the
  *   router it is a layer of.
  */
-export function mountPrefix(req: RoutedRequest, prefix: string, ownerNext: unknown): void {
+export function mountPrefix(
+  req: RoutedRequest,
+  outer: string,
+  inner: string,
+  ownerNext: unknown,
+): void {
   // The owner router's parentUrl: '' for the app, the mount path for a
   // sub-app that installed the middleware itself.
   const ownerBase = typeof req.baseUrl === 'string' ? req.baseUrl : '';
-  let baseUrl: unknown = ownerBase + prefix;
+  let baseUrl: unknown = outer + ownerBase + inner;
   Object.defineProperty(req, 'baseUrl', {
     configurable: true,
     enumerable: true,
@@ -46,7 +54,7 @@ export function mountPrefix(req: RoutedRequest, prefix: string, ownerNext: unkno
     set: (value: unknown) => {
       baseUrl =
         req.next === ownerNext && typeof value === 'string' && value.startsWith(ownerBase)
-          ? ownerBase + prefix + value.slice(ownerBase.length)
+          ? outer + ownerBase + inner + value.slice(ownerBase.length)
           : value;
     },
   });

@@ -124,9 +124,15 @@ export function waitressProxy(options?: WaitressProxyOptions): WaitressProxyMidd
       return;
     }
 
-    if (prefix !== '' && view.path !== url) req.url = routeUrl(compiled, url);
-    // urlPrefix, or a trusted X-Forwarded-Prefix followed by it.
-    if (view.prefix !== '') mountPrefix(req, view.prefix, next);
+    const stripped = prefix !== '' && view.path !== url;
+    if (stripped) req.url = routeUrl(compiled, url);
+    // urlPrefix, or a trusted X-Forwarded-Prefix followed by it (urlPrefix
+    // only when this middleware stripped it): the forwarded part goes before
+    // a sub-app's mount path, urlPrefix after it.
+    if (view.prefix !== '') {
+      const inner = stripped || view.prefix === prefix ? prefix : '';
+      mountPrefix(req, view.prefix.slice(0, view.prefix.length - inner.length), inner, next);
+    }
     next();
   }
   return waitressProxyMiddleware;
