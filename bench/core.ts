@@ -152,6 +152,20 @@ function resolverFor(options: WaitressProxyOptions): (req: IncomingRequest) => s
   };
 }
 
+/**
+ * Twenty `allowedHosts` patterns of every kind; only the last matches
+ * `shop.example`, so each request tries them all.
+ */
+const TWENTY_HOST_PATTERNS = [
+  ...Array.from({ length: 8 }, (_, i) => `app${i}.example`),
+  ...Array.from({ length: 4 }, (_, i) => `.tenant${i}.example`),
+  ...Array.from({ length: 4 }, (_, i) => `*.region${i}.example`),
+  '192.0.2.10',
+  '[2001:db8::10]',
+  'api.example:8443',
+  'shop.example',
+];
+
 export const CORE_CASES: readonly CoreCase[] = [
   {
     id: 'a',
@@ -242,6 +256,20 @@ export const CORE_CASES: readonly CoreCase[] = [
       trustedProxy: [...FIFTY_RANGES],
       trustedProxyHeaders: 'cf-connecting-ip',
     }),
+  },
+  {
+    id: 'h',
+    title: "nginx's four headers, allowedHosts of 20 patterns (the last matches)",
+    baseline: 'ours, the same without allowedHosts',
+    peer: '127.0.0.1',
+    headers: { ...NGINX_HEADERS, ...COMMON },
+    options: {
+      trustedProxy: 'loopback',
+      trustedProxyHeaders: NGINX_TRUSTED,
+      allowedHosts: TWENTY_HOST_PATTERNS,
+    },
+    client: '203.0.113.7',
+    baselineTask: resolverFor({ trustedProxy: 'loopback', trustedProxyHeaders: NGINX_TRUSTED }),
   },
 ];
 

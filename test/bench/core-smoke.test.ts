@@ -17,7 +17,7 @@ interface CoreResult {
 }
 
 describe('bench/core.ts', () => {
-  it.each(['a', 'c', 'f'])('measures case %s against its baseline', (id) => {
+  it.each(['a', 'c', 'f', 'g', 'h'])('measures case %s against its baseline', (id) => {
     const child = spawnSync(
       process.execPath,
       ['--import', 'tsx', join('bench', 'core.ts'), '--case', id, '20'],

@@ -138,3 +138,25 @@ describe('allowedHosts in resolve', () => {
     );
   });
 });
+
+describe('the allowedHosts matcher keeps its last answer', () => {
+  it('never gives one host or scheme the answer of another', () => {
+    const allowed = compileAllowedHosts(['app.example:443', '.shop.example']);
+    if (allowed === undefined) throw new Error('compiled nothing');
+    const sequence: [string | undefined, 'http' | 'https', boolean][] = [
+      ['app.example', 'https', true],
+      ['app.example', 'https', true],
+      ['app.example', 'http', false],
+      ['app.example', 'https', true],
+      ['evil.example', 'https', false],
+      ['www.shop.example', 'http', true],
+      ['www.shop.example.evil.example', 'http', false],
+      [undefined, 'http', false],
+      ['', 'http', false],
+      ['www.shop.example', 'http', true],
+    ];
+    for (const [host, scheme, expected] of sequence) {
+      expect([host, scheme, allowed(host, scheme)]).toEqual([host, scheme, expected]);
+    }
+  });
+});

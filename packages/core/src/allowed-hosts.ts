@@ -114,7 +114,28 @@ function portMatches(ports: Ports, port: number): boolean {
   return ports === 'any' || ports.has(port);
 }
 
+/**
+ * The matcher, which keeps its last answer: an app serves one host, or a
+ * few, so most requests repeat the last one, and a string compare is all
+ * they cost. A client that alternates hosts only pays the full match.
+ */
 function matcherFor(table: HostTable): HostMatcher {
+  const match = fullMatcherFor(table);
+  let lastHost = '';
+  let lastScheme = '';
+  let lastAnswer = false;
+  return (host, scheme) => {
+    if (host === undefined) return false;
+    if (host === lastHost && scheme === lastScheme) return lastAnswer;
+    const answer = match(host, scheme);
+    lastHost = host;
+    lastScheme = scheme;
+    lastAnswer = answer;
+    return answer;
+  };
+}
+
+function fullMatcherFor(table: HostTable): HostMatcher {
   const { exact, domains, subdomains, any } = table;
   return (host, scheme) => {
     if (host === undefined || host === '') return false;
