@@ -179,10 +179,16 @@ async function runCase(
 
     expect(exchange.status).toBe(200);
     const seen = parse(exchange.body) as Observation;
-    // Prove the transport: HTTP/2 requests carry their pseudo-headers.
-    expect(seen.headers[':scheme']).toBe(
-      http2 ? (transport === 'h2c' ? 'http' : 'https') : undefined,
-    );
+    // Prove the transport: HTTP/2 requests carry their pseudo-headers. :scheme
+    // is the connection's, or the scheme a trusted proxy forwarded (it
+    // follows a forwarded proto as :authority follows a forwarded host).
+    const connectionScheme = transport === 'h2c' ? 'http' : 'https';
+    if (!http2) {
+      expect(seen.headers[':scheme']).toBeUndefined();
+    } else if (seen.headers[':scheme'] !== connectionScheme) {
+      expect(seen.headers[':scheme']).toBe(seen.view.scheme);
+      expect(seen.view.peerTrusted).toBe(true);
+    }
     // Every row runs on both listening forms: prove which one it was.
     expect(seen.socket.remoteAddress).toBe(listenHost === '::' ? `::ffff:${row.peer}` : row.peer);
 

@@ -47,6 +47,7 @@ const expected = {
     'DIAGNOSED_COMBINATIONS',
     'HostNotAllowedError',
     'MalformedProxyHeaderError',
+    'MalformedRequestTargetError',
     'PROXY_HEADER_NAMES',
     'PROXY_PROTOCOL_PEER',
     'TooManyHeadersError',

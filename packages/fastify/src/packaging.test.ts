@@ -112,7 +112,11 @@ const shape = {
       shape: {
         namedIsDefault: true,
         exports: [
+          'HostNotAllowedError',
           'MalformedProxyHeaderError',
+          'MalformedRequestTargetError',
+          'TooManyHeadersError',
+          'TrustedRangesUnavailableError',
           'WaitressProxyConfigError',
           'default',
           'waitressProxy',

@@ -71,6 +71,7 @@ const expected = {
   exports: [
     'HostNotAllowedError',
     'MalformedProxyHeaderError',
+    'MalformedRequestTargetError',
     'TooManyHeadersError',
     'TrustedRangesUnavailableError',
     'WaitressProxyConfigError',

@@ -329,20 +329,20 @@ describe('attacks', () => {
     expect(reply.elapsed).toBeLessThan(1500);
   });
 
-  it('a `from` function that throws closes that connection, not the process', async () => {
+  it('a `from` function that throws answers no: that connection goes to HTTP unread, and the process lives', async () => {
     const throwing = await start('http', {
       from: (address) => {
         if (address === DIRECT_CLIENT) throw new Error('lookup failed');
         return address === LOAD_BALANCER;
       },
     });
-    const refused = await exchange(throwing.port, DIRECT_CLIENT, [request('/x', true)]);
-    expect(refused.text).toBe('');
+    const unread = await exchange(throwing.port, DIRECT_CLIENT, [request('/x', true)]);
+    expect(seenIn(unread.text).map((seen) => seen.peerAddress)).toEqual([DIRECT_CLIENT]);
     const served = await exchange(throwing.port, LOAD_BALANCER, [
       `PROXY TCP4 203.0.113.7 10.0.0.1 51000 443\r\n${request('/y', true)}`,
     ]);
     expect(seenIn(served.text).map((seen) => seen.peerAddress)).toEqual(['203.0.113.7']);
-    expect(throwing.handled).toBe(1);
+    expect(throwing.handled).toBe(2);
   });
 
   it('a connection reset in the middle of a header leaves the server serving', async () => {
