@@ -11,6 +11,7 @@
  * no HTTP header at all, so a client's `Connection` reaches the app as sent,
  * and Node removes nothing it names.
  */
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { FRAMEWORKS } from '../../examples/demo/src/apps/index.js';
 import type { AppReport } from '../../examples/demo/src/apps/index.js';
@@ -177,9 +178,7 @@ function rawExchange(
 ): Promise<{ status: number; closedByProxy: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
-      host: '127.0.0.1',
-      port,
-      localAddress: from,
+      socket: netConnect({ host: '127.0.0.1', port, localAddress: from }),
       ca,
       servername: SERVER_NAME,
     });
