@@ -7,19 +7,31 @@
  * named in `Connection`, one at a time and all together, and the app must see
  * exactly what it sees for the same client without the trick.
  *
+ * Also the deployments with their own shape: Caddy in front of nginx
+ * (behind-front), Caddy to an h2c app, nginx to a Unix socket.
+ *
  * Not here: the PROXY protocol examples (HAProxy and nginx in TCP mode) read
  * no HTTP header at all, so a client's `Connection` reaches the app as sent,
  * and Node removes nothing it names.
  */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { FRAMEWORKS } from '../../examples/demo/src/apps/index.js';
+import { APPS, FRAMEWORKS } from '../../examples/demo/src/apps/index.js';
 import type { AppReport } from '../../examples/demo/src/apps/index.js';
+import { makeCertificate } from '../../examples/demo/src/certificate.js';
+import type { WaitressProxyOptions } from '@waitress-proxy/core';
 import { request, SERVER_NAME } from './support/client.js';
 import type { Reply } from './support/client.js';
 import { useDeployment } from './support/deployment.js';
 import type { Deployment } from './support/deployment.js';
-import { describeWithProxies } from './support/proxies.js';
+import { stopAll } from './support/processes.js';
+import { describeWithProxies, startProxy, Workspace } from './support/proxies.js';
+import type { ProxyKind, TlsFiles } from './support/proxies.js';
+import { RecordingLogger, startShapeApp } from './support/shape-apps.js';
+import type { Seen, ShapeFramework } from './support/shape-apps.js';
 import { nextClientAddress } from './support/sources.js';
 
 /** Every header one of the example configs sets, and Host. */
@@ -262,6 +274,202 @@ for (const { title, deployment, path, honest } of CASES) {
             running.ca(),
             nextClientAddress(),
             `GET ${path} HTTP/1.1\r\nHost: localhost:${running.proxy().port}\r\nConnection: ${NAMED.join(', ')}, close\r\n\r\n`,
+          );
+          expect(exchange).toMatchObject({ status: 200, closedByProxy: true });
+        });
+      });
+    },
+  );
+}
+
+/** What an app of support/shape-apps saw that a proxy header decides. */
+function seenDecided(reply: Reply): unknown {
+  if (reply.status !== 200) return { status: reply.status, body: reply.body };
+  const seen = JSON.parse(reply.body) as Seen;
+  const headers: Record<string, unknown> = {};
+  for (const name of NAMED) {
+    const key = name.toLowerCase();
+    if (key !== 'host' && seen.headers[key] !== undefined) headers[key] = seen.headers[key];
+  }
+  return {
+    status: 200,
+    clientAddress: seen.clientAddress,
+    scheme: seen.scheme,
+    host: seen.host,
+    headers,
+  };
+}
+
+interface Running {
+  /** The port the client connects to, TLS on 127.0.0.1. */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Setup {
+  readonly title: string;
+  readonly kinds: readonly ProxyKind[];
+  readonly frameworks: readonly ShapeFramework[];
+  start(framework: ShapeFramework, workspace: Workspace, tls: TlsFiles): Promise<Running>;
+  readonly decide: (reply: Reply) => unknown;
+  readonly honest: (client: string, port: number) => Record<string, unknown>;
+}
+
+const CHAIN_OPTIONS: WaitressProxyOptions = {
+  trustedProxy: '127.0.0.1',
+  trustedProxyHeaders: ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'],
+  trustedProxyCount: 2,
+};
+
+const SHAPE_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'];
+
+const SETUPS: readonly Setup[] = [
+  {
+    title: 'caddy/Caddyfile in front of nginx/waitress-proxy-behind-front.conf',
+    kinds: ['caddy', 'nginx'],
+    frameworks: FRAMEWORKS,
+    async start(framework, workspace, tls) {
+      const startApp = APPS[framework];
+      if (startApp === undefined) throw new Error(`no ${framework} app`);
+      const app = await startApp(CHAIN_OPTIONS);
+      const nginx = await startProxy(workspace, tls, {
+        kind: 'nginx',
+        site: 'nginx/waitress-proxy-behind-front.conf',
+        upstreamPort: app.port,
+      });
+      const caddy = await startProxy(workspace, tls, {
+        kind: 'caddy',
+        site: 'caddy/Caddyfile',
+        upstreamPort: nginx.port,
+      });
+      return { port: caddy.port, close: () => app.close() };
+    },
+    decide: decided,
+    honest: httpsView(''),
+  },
+  {
+    title: 'caddy/Caddyfile-h2c',
+    kinds: ['caddy'],
+    // Express cannot serve HTTP/2.
+    frameworks: ['fastify', 'koa'],
+    async start(framework, workspace, tls) {
+      const app = await startShapeApp(
+        framework,
+        { h2c: true },
+        {
+          trustedProxy: '127.0.0.1',
+          trustedProxyHeaders: SHAPE_HEADERS,
+          logger: new RecordingLogger(),
+        },
+      );
+      const caddy = await startProxy(workspace, tls, {
+        kind: 'caddy',
+        site: 'caddy/Caddyfile-h2c',
+        upstreamPort: app.port,
+      });
+      return { port: caddy.port, close: () => app.close() };
+    },
+    decide: seenDecided,
+    honest: (client, port) => ({
+      clientAddress: client,
+      scheme: 'https',
+      host: `localhost:${port}`,
+    }),
+  },
+  {
+    title: 'nginx/waitress-proxy-unix.conf',
+    kinds: ['nginx'],
+    frameworks: ['express', 'fastify', 'koa'],
+    async start(framework, workspace, tls) {
+      // Outside the workspace, which only its owner may enter.
+      const socketDir = mkdtempSync(join(tmpdir(), 'waitress-proxy-hop-'));
+      const socket = join(socketDir, 'app.sock');
+      const app = await startShapeApp(
+        framework,
+        { path: socket },
+        {
+          trustedProxy: 'unix',
+          trustedProxyHeaders: [...SHAPE_HEADERS, 'x-forwarded-port'],
+          logger: new RecordingLogger(),
+        },
+      );
+      // nginx's worker may run as another user; nginx-unix.test.ts checks the
+      // tight permissions docs/security.md asks for, this one only the headers.
+      chmodSync(socketDir, 0o755);
+      chmodSync(socket, 0o666);
+      const nginx = await startProxy(workspace, tls, {
+        kind: 'nginx',
+        site: 'nginx/waitress-proxy-unix.conf',
+        upstreamPort: 0,
+        upstreamSocket: socket,
+      });
+      return {
+        port: nginx.port,
+        close: async () => {
+          await app.close();
+          rmSync(socketDir, { recursive: true, force: true });
+        },
+      };
+    },
+    decide: seenDecided,
+    honest: (client, port) => ({
+      clientAddress: client,
+      scheme: 'https',
+      host: `localhost:${port}`,
+    }),
+  },
+];
+
+for (const setup of SETUPS) {
+  describeWithProxies(
+    setup.kinds,
+    `${setup.title}: a client naming proxy headers in Connection`,
+    () => {
+      describe.each(setup.frameworks)('%s', (framework) => {
+        let workspace: Workspace | undefined;
+        let ca = '';
+        let running: Running | undefined;
+
+        beforeAll(async () => {
+          workspace = new Workspace();
+          const certificate = await makeCertificate();
+          ca = certificate.cert;
+          running = await setup.start(framework, workspace, workspace.writeTls(certificate));
+        }, 30_000);
+
+        afterAll(async () => {
+          await stopAll();
+          await running?.close();
+          workspace?.remove();
+        }, 30_000);
+
+        const port = (): number => {
+          if (running === undefined) throw new Error('the deployment did not start');
+          return running.port;
+        };
+        const get = (from: string, headers?: Record<string, string>) =>
+          request({ port: port(), path: '/whoami', from, ca, headers });
+
+        it.each<string>([...NAMED, NAMED.join(', ')])(
+          'Connection: %s changes nothing the app sees',
+          async (connection) => {
+            const client = nextClientAddress();
+            const plain = await get(client);
+            expect(setup.decide(plain)).toMatchObject({
+              status: 200,
+              ...setup.honest(client, port()),
+            });
+            const tricked = await get(client, { connection });
+            expect(setup.decide(tricked)).toEqual(setup.decide(plain));
+          },
+        );
+
+        it('a client that also says close still has its connection closed after the answer', async () => {
+          const exchange = await rawExchange(
+            port(),
+            ca,
+            nextClientAddress(),
+            `GET /whoami HTTP/1.1\r\nHost: localhost:${port()}\r\nConnection: ${NAMED.join(', ')}, close\r\n\r\n`,
           );
           expect(exchange).toMatchObject({ status: 200, closedByProxy: true });
         });
