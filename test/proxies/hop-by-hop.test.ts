@@ -15,6 +15,7 @@
  * and Node removes nothing it names.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,7 +251,7 @@ for (const { title, deployment, path, honest } of CASES) {
     () => {
       describe.each(FRAMEWORKS)('%s', (framework) => {
         const running = useDeployment({ ...deployment, proxyHeaders: () => ({}) }, framework);
-        const get = (from: string, headers?: Record<string, string>) =>
+        const get = (from: string, headers?: OutgoingHttpHeaders) =>
           request({ port: running.proxy().port, path, from, ca: running.ca(), headers });
 
         it.each<string>([...NAMED, NAMED.join(', ')])(
@@ -266,6 +267,16 @@ for (const { title, deployment, path, honest } of CASES) {
             expect(decided(tricked)).toEqual(decided(plain));
           },
         );
+
+        it.each<[string, string[]]>([
+          ['names, then close', [NAMED.join(', '), 'close']],
+          ['close, then names', ['close', NAMED.join(', ')]],
+        ])('Connection over two lines (%s) changes nothing the app sees', async (_, lines) => {
+          const client = nextClientAddress();
+          const plain = await get(client);
+          const tricked = await get(client, { connection: lines });
+          expect(decided(tricked)).toEqual(decided(plain));
+        });
 
         // The fix must not cost the client its own use of Connection.
         it('a client that also says close still has its connection closed after the answer', async () => {
@@ -447,7 +458,7 @@ for (const setup of SETUPS) {
           if (running === undefined) throw new Error('the deployment did not start');
           return running.port;
         };
-        const get = (from: string, headers?: Record<string, string>) =>
+        const get = (from: string, headers?: OutgoingHttpHeaders) =>
           request({ port: port(), path: '/whoami', from, ca, headers });
 
         it.each<string>([...NAMED, NAMED.join(', ')])(
@@ -463,6 +474,16 @@ for (const setup of SETUPS) {
             expect(setup.decide(tricked)).toEqual(setup.decide(plain));
           },
         );
+
+        it.each<[string, string[]]>([
+          ['names, then close', [NAMED.join(', '), 'close']],
+          ['close, then names', ['close', NAMED.join(', ')]],
+        ])('Connection over two lines (%s) changes nothing the app sees', async (_, lines) => {
+          const client = nextClientAddress();
+          const plain = await get(client);
+          const tricked = await get(client, { connection: lines });
+          expect(setup.decide(tricked)).toEqual(setup.decide(plain));
+        });
 
         it('a client that also says close still has its connection closed after the answer', async () => {
           const exchange = await rawExchange(
