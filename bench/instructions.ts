@@ -40,19 +40,15 @@ import type { RunningServer } from './e2e.js';
 import { FORMS, FRAMEWORKS } from './forms.js';
 import type { Form, Framework } from './forms.js';
 
-/**
- * Connections autocannon opens per round. One: each request is then handled
- * alone, whatever the timing, instead of in batches of as many as were ready.
- */
-const DEFAULT_CONNECTIONS = 1;
+/** Connections autocannon opens per round. */
+const DEFAULT_CONNECTIONS = 4;
 
 /**
- * V8's flags for the servers, unless `--v8=` says otherwise. With
- * `--single-threaded` V8 compiles and collects on the main thread only, so
- * the main thread's count no longer depends on how far its helper threads
- * got (see the comment at the top).
+ * V8's flags for the servers, unless `--v8=` says otherwise: a young
+ * generation of one fixed size, so that it does not grow at a point that
+ * depends on timing (see METHOD_NOTES for what the runs showed).
  */
-const DEFAULT_V8_FLAGS = ['--single-threaded'];
+const DEFAULT_V8_FLAGS = ['--min-semi-space-size=1', '--max-semi-space-size=1'];
 
 interface Options {
   readonly warm: number;
@@ -63,6 +59,8 @@ interface Options {
   readonly v8Flags: readonly string[];
   readonly frameworks: readonly Framework[];
   readonly forms: readonly Form[];
+  /** Write docs/instructions.md even when not every framework and form ran. */
+  readonly write: boolean;
 }
 
 interface Count {
@@ -255,42 +253,68 @@ function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): 
   return lines.join('\n');
 }
 
-/** Why the method is what it is: measured by hand on 2026-12-07 (bench/instructions.ts). */
+/**
+ * Why the method is what it is. Measured by hand on 2026-12-07 with this
+ * file and two scratch copies (not kept): a server run normally with
+ * `--trace-opt --trace-deopt`, and callgrind dumps read with
+ * callgrind_annotate. Every callgrind run here was made on a loaded 2-core
+ * machine (load average 7 to 22, other helpers' work and 3 or 4 of these
+ * servers at a time). Fastify's noop form unless said otherwise.
+ */
 const METHOD_NOTES = [
   '## Why this method',
   '',
-  '- **New connections in the warm-up.** The count used to warm up with 6000 requests on the ' +
-    'same four connections, then count 2000 on four new ones. Run normally with ' +
-    '`--trace-opt --trace-deopt`, the first sockets opened after the warm-up deoptimized about ' +
-    "20 functions of Node's socket, stream and HTTP code, all for a `wrong map` (sockets made " +
-    'later have another hidden class), in every framework: Fastify, 0 deoptimizations in the ' +
-    'measured requests when the warm-up opens new connections three times, against 20 to 23. ' +
-    'How much of the counted window then ran unoptimized code depended on when the compiler ' +
-    "thread finished, which under valgrind depends on thread scheduling: Fastify's `onRequest` " +
-    'hook came out at 107,840 in one run and 157,467 in another. The warm-up now comes in ' +
-    'rounds as large as the counted window, each on new connections, so the counted requests ' +
-    'are one more such round.',
-  '- **`--single-threaded`.** With V8’s helper threads on, the main thread’s share of the ' +
-    'work (parallel scavenges, concurrent marking, compilation) depends on how far the helpers ' +
-    'got, that is on scheduling and on the load on the machine. With `--single-threaded` all ' +
-    'of it is on the main thread and counted: the figures are higher than the old ones (they ' +
-    'include the collector’s work, which is part of a request’s cost) and not comparable with ' +
-    'them.',
-  '- **Two full collections before the count** (`--expose-gc`), so no marking is under way ' +
-    'when counting starts and every run starts from the same heap.',
-  '- **Instrumentation switched on for the count only** (`--instr-atstart=no`, then ' +
-    '`callgrind_control -i on`): the start-up and the warm-up run a few times faster, and ' +
-    'nothing counted changes.',
+  'Measured on 2026-12-07 (by hand, Fastify’s noop form unless said otherwise, all on a ' +
+    'loaded 2-core machine: load average 7 to 22, three or four of these servers at a time).',
+  '',
+  '- **New connections in every warm-up round.** The count used to warm up with 6000 ' +
+    'requests on the same four connections, then count 2000 on four new ones. A server run ' +
+    'normally with `--trace-opt --trace-deopt` showed what that does: the first sockets opened ' +
+    "after the warm-up deoptimize about 20 functions of Node's socket, stream and HTTP code " +
+    '(`wrong map`: sockets made later have another hidden class), in all three frameworks, so ' +
+    'the counted requests ran deoptimized code until the compiler thread had optimized it ' +
+    'again, and how soon that happened under valgrind depended on scheduling. In callgrind, 73% ' +
+    'of such a window was under Sparkplug’s baseline code. That was the jump: 107,840 and ' +
+    '157,467 in two runs on an idle machine; 110,665, 111,425 and 114,179 here. With the ' +
+    'warm-up in three rounds of 2000, each on new connections, the counted requests (one more ' +
+    'such round) saw no deoptimization in Fastify and one to three, the same in every run, in ' +
+    'Koa and Express.',
+  '- **A fixed young generation** (`--min-semi-space-size=1 --max-semi-space-size=1`, MB). ' +
+    'With the rounds alone and V8’s defaults, runs still came out in two states: 86,081, ' +
+    '88,112, 88,875 in one batch, then bare Fastify at 79,638 and 119,605 and noop at 81,539 ' +
+    'and 121,754 in the next. With the young generation fixed, 81,931, 82,962 and 82,986 ' +
+    '(spread 1.3%). Why the default young generation lets the count jump was not established ' +
+    '(V8 grows it, and decides which allocations to make in the old generation, from what ' +
+    'survives each scavenge, which depends on how many requests are in flight).',
+  '- **Tried and left out.** `--single-threaded` (compiling and collecting on the main ' +
+    'thread, all counted): 123,242, 125,058, 127,945, higher and no steadier; without the ' +
+    'rounds, 213,439. `--single-threaded-gc`: 118,892, 145,319, 146,636 (incremental marking ' +
+    'and a full collection land in some windows and not in others). One connection instead ' +
+    'of four: 93,583 to 98,187. Two full collections (`gc()`) just before the count: ' +
+    'about 203,000, since a forced collection threw away optimized code and the counted ' +
+    'requests re-optimized 80 to 90 functions.',
+  '- **Instrumentation on for the count only** (`--instr-atstart=no`, then ' +
+    '`callgrind_control -i on`): the start-up and the warm-up run several times faster, and ' +
+    'what the server does is the same.',
+  '- **Load.** All of the figures above were measured on a loaded machine, with several of ' +
+    'these servers at a time: the method is meant not to depend on load, and it held there; ' +
+    'it has not been compared with an idle machine’s runs. Compare forms within one run.',
   '- Run one framework or form: `pnpm bench:instructions [warm] [measured] [frameworks...] ' +
-    '[--forms=bare,noop] [--runs=N] [--jobs=N] [--v8="flags"]`; a run of fewer than all ' +
-    'frameworks and forms prints its table and leaves this page alone. `--v8=""` gives V8’s ' +
-    'defaults, to see the difference.',
+    '[--forms=bare,noop] [--runs=N] [--jobs=N] [--connections=N] [--v8="flags"]`; a run of ' +
+    'fewer than all frameworks and forms prints its table and leaves this page alone ' +
+    '(unless given `--write`). ' +
+    '`--v8=""` gives V8’s defaults, to see the difference.',
 ];
 
 function parseOptions(argv: readonly string[]): Options {
   const flags = new Map<string, string>();
   const positional: string[] = [];
+  let write = false;
   for (const arg of argv) {
+    if (arg === '--write') {
+      write = true;
+      continue;
+    }
     const flag = /^--([a-z0-9]+)=(.*)$/.exec(arg);
     if (flag?.[1] !== undefined && flag[2] !== undefined) flags.set(flag[1], flag[2]);
     else positional.push(arg);
@@ -320,11 +344,12 @@ function parseOptions(argv: readonly string[]): Options {
     warm: integer(warmArg, 6000, 0),
     measured: integer(measuredArg, 2000, 1),
     runs: integer(flags.get('runs'), 3, 1),
-    jobs: integer(flags.get('jobs'), 1, 1),
+    jobs: integer(flags.get('jobs'), 2, 1),
     connections: integer(flags.get('connections'), DEFAULT_CONNECTIONS, 1),
     v8Flags: v8 === undefined ? DEFAULT_V8_FLAGS : v8.split(/\s+/).filter((flag) => flag !== ''),
     frameworks,
     forms,
+    write,
   };
 }
 
@@ -349,7 +374,7 @@ const markdown = await format(renderMarkdown(session), {
   ...(await resolveConfig(path)),
   filepath: path,
 });
-if (whole) {
+if (whole || options.write) {
   writeFileSync(path, markdown);
   console.log('wrote docs/instructions.md');
 } else {

@@ -282,9 +282,12 @@ function notes(results: BenchResults): string[] {
       'profiles (`node --cpu-prof`) agree: our functions are about 5% of the server’s samples, ' +
       'the kernel (writev above all) and Node’s HTTP machinery most of the rest.',
     '- Instructions, counted by callgrind with the same apps and headers ' +
-      '([instructions.md](instructions.md), `pnpm bench:instructions`, about 15 minutes) move ' +
-      'far less than timings with the load on the machine, so they show differences the ' +
-      'timings drown. In the run of 2026-11-25 they put the adapters at 100.2% of bare ' +
+      '([instructions.md](instructions.md), `pnpm bench:instructions`, the median of three ' +
+      'runs of each form, with their spread) move far less than timings with the load on the ' +
+      'machine, so they show differences the timings drown. Counts made before 2026-12-07 ' +
+      'could jump by about 50,000 instructions per request in Fastify from run to run (the ' +
+      'counted requests sometimes ran deoptimized code: instructions.md says why) and are not ' +
+      'comparable with later ones. In the run of 2026-11-25 they put the adapters at 100.2% of bare ' +
       'Express (whose own getters cost more than ours), 94.8% of bare Fastify and 98.0% of ' +
       "bare Koa, against 97.0%, 65.3% and 97.3% for the frameworks' own trust settings. They " +
       'found two costs of the core, removed on 2026-11-25: looking for untrusted proxy headers ' +
