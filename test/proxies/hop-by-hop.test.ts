@@ -278,6 +278,14 @@ for (const { title, deployment, path, honest } of CASES) {
           expect(decided(tricked)).toEqual(decided(plain));
         });
 
+        // The older, non-standard spelling some proxies still read.
+        it('Proxy-Connection naming every proxy header changes nothing the app sees', async () => {
+          const client = nextClientAddress();
+          const plain = await get(client);
+          const tricked = await get(client, { 'proxy-connection': NAMED.join(', ') });
+          expect(decided(tricked)).toEqual(decided(plain));
+        });
+
         // The fix must not cost the client its own use of Connection.
         it('a client that also says close still has its connection closed after the answer', async () => {
           const exchange = await rawExchange(
@@ -482,6 +490,14 @@ for (const setup of SETUPS) {
           const client = nextClientAddress();
           const plain = await get(client);
           const tricked = await get(client, { connection: lines });
+          expect(setup.decide(tricked)).toEqual(setup.decide(plain));
+        });
+
+        // The older, non-standard spelling some proxies still read.
+        it('Proxy-Connection naming every proxy header changes nothing the app sees', async () => {
+          const client = nextClientAddress();
+          const plain = await get(client);
+          const tricked = await get(client, { 'proxy-connection': NAMED.join(', ') });
           expect(setup.decide(tricked)).toEqual(setup.decide(plain));
         });
 
