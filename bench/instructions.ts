@@ -286,7 +286,9 @@ const METHOD_NOTES = [
     'and 121,754 in the next. With the young generation fixed, one batch agreed (81,931, ' +
     '82,962, 82,986: spread 1.3%), but the next came out higher and still jumped once: bare ' +
     '89,135 and 87,629, noop 92,606 and 93,937, trust 153,464 and 147,130, adapter 100,416 ' +
-    'and 118,333. Adding `--no-concurrent-recompilation`: 92,346, 88,713, 93,070. So the ' +
+    'and 118,333, then (third runs, the four forms at the same time) 82,313, 81,764, ' +
+    '140,952 and 90,439: runs made at the same time moved together, which points at work ' +
+    'that follows the wall clock or the scheduling. Adding `--no-concurrent-recompilation`: 92,346, 88,713, 93,070. So the ' +
     'count does not hold still yet: the jump of 50,000 is gone, but on a loaded machine runs ' +
     'still move by 5 to 10% from batch to batch and now and then by about 18,000 (what moves ' +
     'was not found: V8’s young-generation sizing and pretenuring, which follow what survives ' +
