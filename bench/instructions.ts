@@ -221,9 +221,10 @@ function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): 
       'figure is the median of the runs; **spread** is (highest − lowest) ÷ median.',
     '',
     'A count, not a time: it says nothing of cache misses, which make the same instructions ' +
-      'slower inside a server than in a loop. The method is what makes it hold still: before ' +
-      'it, a Fastify `onRequest` hook came out about 50,000 instructions per request apart ' +
-      'from one run to the next (see the note below the table).',
+      'slower inside a server than in a loop. Before the method below, a Fastify `onRequest` hook came out about 50,000 instructions per request apart ' +
+      'from one run to the next; that jump is gone, smaller movements are not (see the notes ' +
+      'below the table): read the runs column before reading a difference smaller than the ' +
+      'spread.',
     '',
     '| Framework | Form | Instructions per request | Spread | Runs | vs bare | Added over bare |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: |',
@@ -282,10 +283,18 @@ const METHOD_NOTES = [
   '- **A fixed young generation** (`--min-semi-space-size=1 --max-semi-space-size=1`, MB). ' +
     'With the rounds alone and V8’s defaults, runs still came out in two states: 86,081, ' +
     '88,112, 88,875 in one batch, then bare Fastify at 79,638 and 119,605 and noop at 81,539 ' +
-    'and 121,754 in the next. With the young generation fixed, 81,931, 82,962 and 82,986 ' +
-    '(spread 1.3%). Why the default young generation lets the count jump was not established ' +
-    '(V8 grows it, and decides which allocations to make in the old generation, from what ' +
-    'survives each scavenge, which depends on how many requests are in flight).',
+    'and 121,754 in the next. With the young generation fixed, one batch agreed (81,931, ' +
+    '82,962, 82,986: spread 1.3%), but the next came out higher and still jumped once: bare ' +
+    '89,135 and 87,629, noop 92,606 and 93,937, trust 153,464 and 147,130, adapter 100,416 ' +
+    'and 118,333, then (third runs, the four forms at the same time) 82,313, 81,764, ' +
+    '140,952 and 90,439: runs made at the same time moved together, which points at work ' +
+    'that follows the wall clock or the scheduling. Adding `--no-concurrent-recompilation`: 92,346, 88,713, 93,070. So the ' +
+    'count does not hold still yet: the jump of 50,000 is gone, but on a loaded machine runs ' +
+    'still move by 5 to 10% from batch to batch and now and then by about 18,000 (what moves ' +
+    'was not found: V8’s young-generation sizing and pretenuring, which follow what survives ' +
+    'each scavenge, and timers, which follow the wall clock, are the suspects left). Until ' +
+    'then: several runs, the median, and a look at the runs column before reading a ' +
+    'difference smaller than the spread.',
   '- **Tried and left out.** `--single-threaded` (compiling and collecting on the main ' +
     'thread, all counted): 123,242, 125,058, 127,945, higher and no steadier; without the ' +
     'rounds, 213,439. `--single-threaded-gc`: 118,892, 145,319, 146,636 (incremental marking ' +
