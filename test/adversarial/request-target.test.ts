@@ -107,9 +107,8 @@ describe.each(Object.keys(apps))('%s: a request target that is no path', (name) 
 
   // Koa builds href and URL from the view; Express's originalUrl and
   // Fastify's url keep the target as the client sent it, as those frameworks do.
-  (name === 'koa' ? it : it.skip)(
-    'an absolute-form target gives the path, never its host',
-    async () => {
+  if (name === 'koa') {
+    it('an absolute-form target gives the path, never its host', async () => {
       const response = await sendRaw(
         endpoint,
         '127.0.0.9',
@@ -117,6 +116,6 @@ describe.each(Object.keys(apps))('%s: a request target that is no path', (name) 
         'http://evil.example/x',
       );
       expect(response.body).not.toContain('evil.example');
-    },
-  );
+    });
+  }
 });
