@@ -24,6 +24,14 @@ export interface RangeLimits {
    * limit) would make the app's own neighbours trusted proxies.
    */
   readonly publicOnly: boolean;
+  /**
+   * Refuse an entry without a prefix length (the presets: a CDN publishes
+   * CIDR ranges, so a bare address is a line cut short, `2a06:98c0::`
+   * for `2a06:98c0::/29`).
+   */
+  readonly requirePrefix?: boolean;
+  /** Refuse a list without both an IPv4 and an IPv6 range (the presets: every CDN publishes both). */
+  readonly bothFamilies?: boolean;
 }
 
 /**
@@ -43,11 +51,22 @@ const SPECIAL_BLOCKS: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
   '198.18.0.0/15',
   '198.51.100.0/24',
   '203.0.113.0/24',
+  '192.31.196.0/24',
+  '192.52.193.0/24',
+  '192.88.99.0/24',
+  '192.175.48.0/24',
   '224.0.0.0/3',
   '::/127',
   '64:ff9b::/96',
+  '64:ff9b:1::/48',
   '100::/64',
+  '100:0:0:1::/64',
+  '2001::/23',
   '2001:db8::/32',
+  '2002::/16',
+  '2620:4f:8000::/48',
+  '3fff::/20',
+  '5f00::/16',
   'fc00::/7',
   'fe80::/10',
   'ff00::/8',
@@ -81,7 +100,19 @@ export function checkRanges(
   source: string,
 ): string[] {
   const ranges = new Set<string>();
+  let count = 0;
+  let ipv4 = false;
+  let ipv6 = false;
   for (const entry of entries) {
+    // Counted before it is parsed, duplicates included: a list of one
+    // range repeated a million times is refused after maxRanges entries,
+    // not parsed whole on the event loop.
+    if (++count > limits.maxRanges) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_REFUSED',
+        `${source}: the list holds more than ${limits.maxRanges} ranges (maxRanges), duplicates counted; the whole list is refused.`,
+      );
+    }
     if (typeof entry !== 'string') {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_MALFORMED',
@@ -98,17 +129,20 @@ export function checkRanges(
       );
     }
     ranges.add(range);
-    if (ranges.size > limits.maxRanges) {
-      throw new RangeLoadError(
-        'WAITRESS_PROXY_RANGES_REFUSED',
-        `${source}: the list holds more than ${limits.maxRanges} ranges (maxRanges); the whole list is refused.`,
-      );
-    }
+    if (range.includes(':')) ipv6 = true;
+    else ipv4 = true;
   }
   if (ranges.size === 0) {
     throw new RangeLoadError(
       'WAITRESS_PROXY_RANGES_REFUSED',
       `${source}: the list holds no range; an empty list is refused, never trusted.`,
+    );
+  }
+  if (limits.bothFamilies === true && ranges.size > 0 && !(ipv4 && ipv6)) {
+    throw new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_REFUSED',
+      `${source}: the list holds no ${ipv4 ? 'IPv6' : 'IPv4'} range; the provider publishes both, ` +
+        `so the list is cut short or not the provider's, and the whole list is refused.`,
     );
   }
   return [...ranges];
@@ -131,7 +165,10 @@ function checkRange(entry: string, limits: RangeLimits, source: string): string 
   if (suffix !== undefined && !/^(0|[1-9][0-9]?|1[0-2][0-9])$/.test(suffix)) {
     throw malformed('is not an IP address or CIDR range');
   }
+  const noPrefix = () =>
+    malformed('has no prefix length (the provider publishes CIDR ranges: a line cut short?)');
   if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
+    if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
     const bits = suffix === undefined ? 32 : Number(suffix);
     if (bits > 32) throw malformed('has an IPv4 prefix longer than 32');
     if (bits < limits.ipv4)
@@ -143,6 +180,15 @@ function checkRange(entry: string, limits: RangeLimits, source: string): string 
   if (address.includes('%') || !ipaddr.IPv6.isValid(address)) {
     throw malformed('is not an IP address or CIDR range');
   }
+  // An embedded dotted quad (`::1.2.3.4`) must be strict decimal as well:
+  // ipaddr.js reads `010.000.0.1` and `0x7f.0.0.1` in other bases.
+  if (
+    address.includes('.') &&
+    !ipaddr.IPv4.isValidFourPartDecimal(address.slice(address.lastIndexOf(':') + 1))
+  ) {
+    throw malformed('has an embedded IPv4 address that is not four decimal numbers');
+  }
+  if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
   const bits = suffix === undefined ? 128 : Number(suffix);
   // An IPv4-mapped range (`::ffff:0.0.0.0/96`) is an IPv4 range in
   // disguise: the core matches it against IPv4 peers, so `/96` would trust

@@ -4,6 +4,7 @@
  * over plain HTTP from another host could be rewritten by anyone on the path,
  * so only HTTPS is accepted, except on loopback.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RangeLoadError, excerpt } from './errors.js';
 
@@ -86,7 +87,7 @@ export async function readUrl(
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     throw new RangeLoadError(
       'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-      `GET ${url}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      `GET ${shortUrl(url)}: ${reason instanceof Error ? reason.message : String(reason)}`,
       { cause: reason },
     );
   } finally {
@@ -119,10 +120,10 @@ async function follow(
       if (next?.origin !== origin || redirects >= MAX_REDIRECTS) {
         throw new RangeLoadError(
           'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-          `GET ${url}: ${response.status} redirect ${
+          `GET ${shortUrl(url)}: ${response.status} redirect ${
             next === undefined || next.origin === origin
               ? `not followed (${redirects >= MAX_REDIRECTS ? 'too many' : 'no valid Location'})`
-              : `to another origin (${next.origin}) refused`
+              : `to another origin (${shortUrl(next.origin)}) refused`
           }`,
         );
       }
@@ -133,11 +134,19 @@ async function follow(
       await response.body?.cancel();
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-        `GET ${current}: status ${response.status}`,
+        `GET ${shortUrl(current)}: status ${response.status}`,
       );
     }
-    return readBody(response, current, limits.maxBytes);
+    return readBody(response, shortUrl(current), limits.maxBytes);
   }
+}
+
+/**
+ * A URL as messages show it: whole when short, else cut and quoted, so a
+ * redirect's 15 KB Location does not become a 15 KB log line.
+ */
+function shortUrl(url: string): string {
+  return url.length > 200 ? excerpt(url, 200) : url;
 }
 
 function safeUrl(location: string, base: string): URL | undefined {
@@ -176,35 +185,82 @@ async function readBody(response: Response, url: string, maxBytes: number): Prom
   return decode(Buffer.concat(chunks), url);
 }
 
-/** Reads the file at `path`, at most `maxBytes`; throws a `RangeLoadError` otherwise. */
-export async function readFileBounded(path: string, maxBytes: number): Promise<string> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
+/**
+ * Reads the regular file at `path`, at most `limits.maxBytes`, within
+ * `limits.timeout` ms; throws a `RangeLoadError` otherwise. Anything else
+ * (a FIFO, a device, a directory) is refused before it is read: a FIFO with
+ * no writer would hold the load, and every later refresh, forever.
+ */
+export async function readFileBounded(
+  path: string,
+  limits: ReadLimits,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`not read within ${limits.timeout} ms`));
+  }, limits.timeout);
+  timer.unref();
+  const onAbort = () => {
+    controller.abort(signal?.reason);
+  };
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        reject(controller.signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+  aborted.catch(() => undefined);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  const read = async (): Promise<string> => {
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer,
+    // in a thread of libuv's pool that no deadline can free.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+        `${path}: not a regular file; only a regular file is read.`,
+      );
+    }
     // One byte more than allowed tells a file at the limit from a larger one.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    const buffer = Buffer.alloc(limits.maxBytes + 1);
     let size = 0;
-    while (size < buffer.length) {
+    while (size < buffer.length && !controller.signal.aborted) {
       const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
       if (bytesRead === 0) break;
       size += bytesRead;
     }
-    if (size > maxBytes) {
+    if (size > limits.maxBytes) {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_REFUSED',
-        `${path}: the file is larger than ${maxBytes} bytes (maxBytes); not read further.`,
+        `${path}: the file is larger than ${limits.maxBytes} bytes (maxBytes); not read further.`,
       );
     }
     return decode(buffer.subarray(0, size), path);
+  };
+  const reading = read();
+  reading.catch(() => undefined);
+  try {
+    return await Promise.race([reading, aborted]);
   } catch (error) {
     if (error instanceof RangeLoadError) throw error;
+    const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     throw new RangeLoadError(
       'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-      `${path}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
+      `${path}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      { cause: reason },
     );
   } finally {
-    await handle?.close();
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    // Closed once the read settles, even after the deadline.
+    void reading.finally(() => handle?.close()).catch(() => undefined);
   }
 }
 

@@ -87,6 +87,14 @@ export function createSource(settings: SourceSettings): RangeSource {
     if (compiled === undefined) {
       throw new RangeLoadError('WAITRESS_PROXY_RANGES_REFUSED', `${name}: the list is empty.`);
     }
+    // A list that lost more than half its ranges is accepted (providers do
+    // withdraw ranges) but said aloud: it may also be a list cut short.
+    if (current.length >= 4 && ranges.length * 2 < current.length) {
+      logger.warn(
+        `waitress-proxy ranges: ${name} shrank from ${current.length} to ${ranges.length} ranges; ` +
+          `the new list is in use (check that the provider really withdrew them).`,
+      );
+    }
     current = Object.freeze(ranges);
     matcher = compiled;
   };
