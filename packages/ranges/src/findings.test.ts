@@ -4,7 +4,7 @@
  * loses a family, a FIFO as a file, loads that overlap, a long Location in
  * a log line, and special-purpose or oddly spelled ranges.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -166,6 +166,61 @@ describe('F4: loads of a multi-list source never overlap', () => {
       await new Promise((done) => hanging.close(done));
     }
   });
+});
+
+describe('F5: a refresh in flight does not keep the process alive', () => {
+  it('a process whose refresh hangs (timeout 30 s) exits once its own work is done', async () => {
+    let requests = 0;
+    const hanging: Server = createServer((req, res) => {
+      requests++;
+      // The first load answers; every refresh hangs with the headers sent.
+      if (requests <= 2) {
+        res.end(req.url === '/v4' ? '104.16.0.0/13\n' : '2606:4700::/32\n');
+        return;
+      }
+      res.writeHead(200);
+      res.write('104.16.0.0/13\n');
+    });
+    await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done));
+    const { port } = hanging.address() as AddressInfo;
+    const script = [
+      `import { cloudflare } from ${JSON.stringify(join(__dirname, 'index.ts'))};`,
+      `const source = cloudflare({ urls: ['http://127.0.0.1:${port}/v4', 'http://127.0.0.1:${port}/v6'], refreshInterval: 100, timeout: 30000 });`,
+      'await source.ready();',
+      'console.log(source.ranges().length);',
+      // The app's own work: 600 ms, during which a refresh starts and hangs.
+      'setTimeout(() => {}, 600);',
+    ].join('\n');
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        {
+          env: {
+            ...process.env,
+            TSX_TSCONFIG_PATH: join(__dirname, '..', '..', '..', 'tsconfig.json'),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      let loadedAt = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        loadedAt = Date.now();
+      });
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+      clearTimeout(killer);
+      expect({ code, output: output.trim() }).toEqual({ code: 0, output: '2' });
+      expect(requests).toBeGreaterThan(2);
+      expect(Date.now() - loadedAt).toBeLessThan(10_000);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((done) => hanging.close(done));
+    }
+  }, 90_000);
 });
 
 describe('F6: a warning line stays short', () => {

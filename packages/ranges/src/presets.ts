@@ -9,7 +9,7 @@ import type { RangeLimits } from './cidr.js';
 import { RangeLoadError, excerpt } from './errors.js';
 import { parseAwsIpRanges, parseFastlyIpList, parseLines } from './formats.js';
 import type { ListFormat } from './formats.js';
-import { checkListUrl, readFileBounded, readUrl } from './read.js';
+import { checkListUrl, nodeFetch, readFileBounded, readUrl } from './read.js';
 import type { FetchFunction, ReadLimits } from './read.js';
 import { createSource } from './source.js';
 import type { RangeSource, RangesLogger } from './source.js';
@@ -67,7 +67,10 @@ export interface SourceOptions {
 /** Options of the sources read over HTTPS. */
 export interface UrlSourceOptions extends SourceOptions {
   /**
-   * The `fetch` to call. Default: the global `fetch`. Called with
+   * The `fetch` to call. Default: a GET through node:http(s), whose socket
+   * is `unref()`'d during a refresh, so a refresh in flight never keeps the
+   * process alive (the global `fetch` would, until `timeout`); the first
+   * load keeps it alive, for a script awaiting `ready()`. Called with
    * `redirect: 'manual'` and an abort signal.
    */
   fetch?: FetchFunction;
@@ -275,15 +278,16 @@ function urlSource(
   cdn = true,
 ): RangeSource {
   const common = commonOptions(preset, options, widest);
-  const candidate: unknown = options.fetch ?? globalThis.fetch;
+  const candidate: unknown = options.fetch ?? nodeFetch(false);
   if (typeof candidate !== 'function') {
     throw configError(
       preset,
       'fetch',
-      `fetch must be a function (url, init) => Promise<Response>; this Node has no global fetch.`,
+      `fetch must be a function (url, init) => Promise<Response>.`,
     );
   }
-  const fetchList = candidate as FetchFunction;
+  const fetchFirst = candidate as FetchFunction;
+  const fetchRefresh = options.fetch ?? nodeFetch(true);
   const limits: ReadLimits = {
     timeout: positiveMs(preset, 'timeout', options.timeout, DEFAULTS.timeout),
     maxBytes: common.maxBytes,
@@ -292,7 +296,8 @@ function urlSource(
     name: `${preset.slice(0, -1)}${urls.join(' ')})`,
     // Every list of a source is read before any is used: one failure
     // fails the load, and the last good merged list stays.
-    load: async (signal) => {
+    load: async (signal, refresh) => {
+      const fetchList = refresh ? fetchRefresh : fetchFirst;
       const bodies = await readAll(urls, fetchList, limits, signal);
       return bodies.flatMap((body, index) => {
         const entries = [...parse(body)];

@@ -5,6 +5,10 @@
  * so only HTTPS is accepted, except on loopback.
  */
 import { constants } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { RangeLoadError, excerpt } from './errors.js';
 
@@ -16,6 +20,50 @@ export type FetchFunction = (
   url: string,
   init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
 ) => Promise<Response>;
+
+/**
+ * The default `fetch`: a GET through node:http(s). With `unref`, its socket
+ * is `unref()`'d, so a refresh in flight never keeps the process alive (the
+ * global `fetch` holds a ref'd socket until the answer or the deadline);
+ * the first load stays ref'd, as a script awaiting `ready()` needs.
+ * Redirects are not followed here: `readUrl` follows them itself.
+ */
+export const nodeFetch =
+  (unref: boolean): FetchFunction =>
+  (url, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = request(
+        target,
+        { method: 'GET', headers: init.headers, signal: init.signal, agent: false },
+        (res: IncomingMessage) => {
+          try {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined)
+                headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+            }
+            const status = res.statusCode ?? 0;
+            // A Response cannot carry a body with these statuses.
+            const empty = status === 204 || status === 205 || status === 304;
+            if (empty) res.resume();
+            const body = empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+            resolve(new Response(body, { status, headers }));
+          } catch (error) {
+            res.destroy();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+      );
+      if (unref) {
+        req.on('socket', (socket) => {
+          socket.unref();
+        });
+      }
+      req.on('error', reject);
+      req.end();
+    });
 
 /** What one load may take. */
 export interface ReadLimits {
