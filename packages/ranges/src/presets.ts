@@ -56,7 +56,7 @@ export interface SourceOptions {
    * The most bytes read from a list; a larger body is refused. Default
    * 64 KiB for `cloudflare()` and `fastly()` (their lists are a few hundred
    * bytes and a few KB), 8 MiB for `cloudfront()` (AWS's `ip-ranges.json`
-   * lists every AWS service, about 2 MB), 1 MiB for `fromUrl()` and
+   * lists every AWS service: 1-2 MB, not measured here), 1 MiB for `fromUrl()` and
    * `fromFile()`.
    */
   maxBytes?: number;
