@@ -88,7 +88,7 @@ const cases: [string, Make, Reply | string, RangeLoadErrorCode, RegExp, string[]
   [
     'a Cloudflare list adding ::1',
     cf,
-    '2400:cb00::/32\n::1',
+    '2400:cb00::/32\n::1/128',
     'WAITRESS_PROXY_RANGES_REFUSED',
     /overlaps ::\/127/,
     ['::1'],

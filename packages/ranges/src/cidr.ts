@@ -24,13 +24,56 @@ export interface RangeLimits {
    * limit) would make the app's own neighbours trusted proxies.
    */
   readonly publicOnly: boolean;
+  /**
+   * Refuse an entry without a prefix length (the presets: a CDN publishes
+   * CIDR ranges, so a bare address is a line cut short, `2a06:98c0::`
+   * for `2a06:98c0::/29`).
+   */
+  readonly requirePrefix?: boolean;
+  /** Refuse a list without both an IPv4 and an IPv6 range (the presets: every CDN publishes both). */
+  readonly bothFamilies?: boolean;
+}
+
+/** An address as numbers: 4 octets (IPv4) or 8 16-bit groups (IPv6). */
+interface Parts {
+  readonly v6: boolean;
+  readonly parts: readonly number[];
+}
+
+/** A strict dotted quad: four decimal numbers up to 255, no leading zeros. */
+const DOTTED_QUAD =
+  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** The address with every bit after the first `bits` cleared. */
+function networkOf(address: Parts, bits: number): number[] {
+  const width = address.v6 ? 16 : 8;
+  return address.parts.map((part, index) => {
+    const kept = Math.min(Math.max(bits - index * width, 0), width);
+    return kept === 0 ? 0 : part & ~((1 << (width - kept)) - 1) & ((1 << width) - 1);
+  });
+}
+
+/** Whether `a/aBits` and `b/bBits` (same family) overlap: equal on the shorter prefix. */
+function overlaps(a: Parts, aBits: number, b: Parts, bBits: number): boolean {
+  const width = a.v6 ? 16 : 8;
+  let left = Math.min(aBits, bBits);
+  for (let index = 0; left > 0; index++, left -= width) {
+    const shift = width - Math.min(left, width);
+    if ((a.parts[index] ?? 0) >> shift !== (b.parts[index] ?? 0) >> shift) return false;
+  }
+  return true;
+}
+
+/** `a.b.c.d` or the canonical IPv6 text (RFC 5952, as ipaddr.js writes it). */
+function format(address: Parts): string {
+  return address.v6 ? new ipaddr.IPv6([...address.parts]).toString() : address.parts.join('.');
 }
 
 /**
  * Special-purpose blocks (RFC 6890 and its updates: IANA's IPv4 and IPv6
  * special-purpose address registries) that no CDN egresses from.
  */
-const SPECIAL_BLOCKS: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
+const SPECIAL_BLOCKS: readonly { address: Parts; bits: number; text: string }[] = [
   '0.0.0.0/8',
   '10.0.0.0/8',
   '100.64.0.0/10',
@@ -43,25 +86,39 @@ const SPECIAL_BLOCKS: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][] = [
   '198.18.0.0/15',
   '198.51.100.0/24',
   '203.0.113.0/24',
+  '192.31.196.0/24',
+  '192.52.193.0/24',
+  '192.88.99.0/24',
+  '192.175.48.0/24',
   '224.0.0.0/3',
   '::/127',
   '64:ff9b::/96',
+  '64:ff9b:1::/48',
   '100::/64',
+  '100:0:0:1::/64',
+  '2001::/23',
   '2001:db8::/32',
+  '2002::/16',
+  '2620:4f:8000::/48',
+  '3fff::/20',
+  '5f00::/16',
   'fc00::/7',
   'fe80::/10',
   'ff00::/8',
-].map((block) => ipaddr.parseCIDR(block));
+].map((text) => {
+  const [network, bits] = ipaddr.parseCIDR(text);
+  const v6 = network.kind() === 'ipv6';
+  const parts = v6 ? (network as ipaddr.IPv6).parts : (network as ipaddr.IPv4).octets;
+  return { address: { v6, parts }, bits, text };
+});
 
-/** The special-purpose block `range` overlaps, if any. */
-function specialBlockOf(range: string): string | undefined {
-  const [network, bits] = ipaddr.parseCIDR(range);
-  for (const [block, blockBits] of SPECIAL_BLOCKS) {
-    if (block.kind() !== network.kind()) continue;
-    // Two CIDR ranges overlap when one holds the other's network address
-    // at the shorter of the two prefixes.
-    const shorter = Math.min(bits, blockBits);
-    if (network.match(block, shorter)) return `${block.toString()}/${blockBits}`;
+const SPECIAL_V4 = SPECIAL_BLOCKS.filter((block) => !block.address.v6);
+const SPECIAL_V6 = SPECIAL_BLOCKS.filter((block) => block.address.v6);
+
+/** The special-purpose block `network/bits` overlaps, if any. */
+function specialBlockOf(network: Parts, bits: number): string | undefined {
+  for (const block of network.v6 ? SPECIAL_V6 : SPECIAL_V4) {
+    if (overlaps(network, bits, block.address, block.bits)) return block.text;
   }
   return undefined;
 }
@@ -81,15 +138,27 @@ export function checkRanges(
   source: string,
 ): string[] {
   const ranges = new Set<string>();
+  let count = 0;
+  let ipv4 = false;
+  let ipv6 = false;
   for (const entry of entries) {
+    // Counted before it is parsed, duplicates included: a list of one
+    // range repeated a million times is refused after maxRanges entries,
+    // not parsed whole on the event loop.
+    if (++count > limits.maxRanges) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_REFUSED',
+        `${source}: the list holds more than ${limits.maxRanges} ranges (maxRanges), duplicates counted; the whole list is refused.`,
+      );
+    }
     if (typeof entry !== 'string') {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_MALFORMED',
         `${source}: the list holds a ${entry === null ? 'null' : typeof entry} where a CIDR range was expected; the whole list is refused.`,
       );
     }
-    const range = checkRange(entry.trim(), limits, source);
-    const special = limits.publicOnly ? specialBlockOf(range) : undefined;
+    const [network, bits] = checkRange(entry.trim(), limits, source);
+    const special = limits.publicOnly ? specialBlockOf(network, bits) : undefined;
     if (special !== undefined) {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_REFUSED',
@@ -97,13 +166,9 @@ export function checkRanges(
           `a CDN does not egress from it, and the whole list is refused.`,
       );
     }
-    ranges.add(range);
-    if (ranges.size > limits.maxRanges) {
-      throw new RangeLoadError(
-        'WAITRESS_PROXY_RANGES_REFUSED',
-        `${source}: the list holds more than ${limits.maxRanges} ranges (maxRanges); the whole list is refused.`,
-      );
-    }
+    ranges.add(`${format(network)}/${bits}`);
+    if (network.v6) ipv6 = true;
+    else ipv4 = true;
   }
   if (ranges.size === 0) {
     throw new RangeLoadError(
@@ -111,10 +176,22 @@ export function checkRanges(
       `${source}: the list holds no range; an empty list is refused, never trusted.`,
     );
   }
+  if (limits.bothFamilies === true && ranges.size > 0 && !(ipv4 && ipv6)) {
+    throw new RangeLoadError(
+      'WAITRESS_PROXY_RANGES_REFUSED',
+      `${source}: the list holds no ${ipv4 ? 'IPv6' : 'IPv4'} range; the provider publishes both, ` +
+        `so the list is cut short or not the provider's, and the whole list is refused.`,
+    );
+  }
   return [...ranges];
 }
 
-function checkRange(entry: string, limits: RangeLimits, source: string): string {
+/**
+ * The network address and prefix length of `entry`, parsed once (a list of
+ * maxRanges entries is checked on the event loop: each entry costs a few
+ * microseconds).
+ */
+function checkRange(entry: string, limits: RangeLimits, source: string): [Parts, number] {
   const malformed = (why: string) =>
     new RangeLoadError(
       'WAITRESS_PROXY_RANGES_MALFORMED',
@@ -131,27 +208,42 @@ function checkRange(entry: string, limits: RangeLimits, source: string): string 
   if (suffix !== undefined && !/^(0|[1-9][0-9]?|1[0-2][0-9])$/.test(suffix)) {
     throw malformed('is not an IP address or CIDR range');
   }
-  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
+  const noPrefix = () =>
+    malformed('has no prefix length (the provider publishes CIDR ranges: a line cut short?)');
+  if (DOTTED_QUAD.test(address)) {
+    if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
     const bits = suffix === undefined ? 32 : Number(suffix);
     if (bits > 32) throw malformed('has an IPv4 prefix longer than 32');
     if (bits < limits.ipv4)
       throw tooWide(source, entry, `/${limits.ipv4} for IPv4`, `ipv4: ${bits}`);
-    return `${ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`).toString()}/${bits}`;
+    const parts = address.split('.').map(Number);
+    return [{ v6: false, parts: networkOf({ v6: false, parts }, bits) }, bits];
   }
   // ipaddr.js accepts zone identifiers (`fe80::1%eth0`), which name an
   // interface of the publisher's host and mean nothing here.
-  if (address.includes('%') || !ipaddr.IPv6.isValid(address)) {
+  let parsed: ipaddr.IPv6;
+  try {
+    if (address.includes('%') || !address.includes(':')) throw new Error('not IPv6');
+    parsed = ipaddr.IPv6.parse(address);
+  } catch {
     throw malformed('is not an IP address or CIDR range');
   }
+  // An embedded dotted quad (`::1.2.3.4`) must be strict decimal as well:
+  // ipaddr.js reads `010.000.0.1` and `0x7f.0.0.1` in other bases.
+  if (address.includes('.') && !DOTTED_QUAD.test(address.slice(address.lastIndexOf(':') + 1))) {
+    throw malformed('has an embedded IPv4 address that is not four decimal numbers');
+  }
+  if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
   const bits = suffix === undefined ? 128 : Number(suffix);
+  if (bits > 128) throw malformed('has an IPv6 prefix longer than 128');
   // An IPv4-mapped range (`::ffff:0.0.0.0/96`) is an IPv4 range in
   // disguise: the core matches it against IPv4 peers, so `/96` would trust
   // every IPv4 address. A CDN publishes IPv4 ranges as IPv4.
-  if (ipaddr.IPv6.parse(address).isIPv4MappedAddress()) {
+  if (parsed.isIPv4MappedAddress()) {
     throw malformed('is an IPv4-mapped IPv6 range (write IPv4 ranges as IPv4)');
   }
   if (bits < limits.ipv6) throw tooWide(source, entry, `/${limits.ipv6} for IPv6`, `ipv6: ${bits}`);
-  return `${ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`).toString()}/${bits}`;
+  return [{ v6: true, parts: networkOf({ v6: true, parts: parsed.parts }, bits) }, bits];
 }
 
 function tooWide(source: string, entry: string, limit: string, allow: string): RangeLoadError {

@@ -6,10 +6,10 @@
  */
 import { WaitressProxyConfigError } from '@waitress-proxy/core';
 import type { RangeLimits } from './cidr.js';
-import { excerpt } from './errors.js';
+import { RangeLoadError, excerpt } from './errors.js';
 import { parseAwsIpRanges, parseFastlyIpList, parseLines } from './formats.js';
 import type { ListFormat } from './formats.js';
-import { checkListUrl, readFileBounded, readUrl } from './read.js';
+import { checkListUrl, nodeFetch, readFileBounded, readUrl } from './read.js';
 import type { FetchFunction, ReadLimits } from './read.js';
 import { createSource } from './source.js';
 import type { RangeSource, RangesLogger } from './source.js';
@@ -41,29 +41,39 @@ export interface SourceOptions {
   /**
    * Refuse a list with a range in loopback, private, link-local,
    * documentation or other special-purpose space (`127.0.0.0/8`,
-   * `10.0.0.0/8`, `fc00::/7`, ...). Default true for the CDN presets, whose
+   * `10.0.0.0/8`, `fc00::/7`, `2002::/16`, ...: IANA's IPv4 and IPv6
+   * special-purpose registries). Default true for the CDN presets, whose
    * egress is public; false for `fromUrl` and `fromFile`, whose list may name
    * your own private load balancers.
    */
   publicOnly?: boolean;
-  /** The most ranges a list may hold; a longer list is refused whole. Default 10 000. */
+  /**
+   * The most entries a list may hold, duplicates counted; a longer list is
+   * refused whole, before the rest is parsed. Default 10 000.
+   */
   maxRanges?: number;
   /**
-   * The most bytes read from a list; a larger body is refused. Default 8 MiB;
-   * 32 MiB for `cloudfront()`, whose `ip-ranges.json` lists every AWS service.
+   * The most bytes read from a list; a larger body is refused. Default
+   * 64 KiB for `cloudflare()` and `fastly()` (their lists are a few hundred
+   * bytes and a few KB), 8 MiB for `cloudfront()` (AWS's `ip-ranges.json`
+   * lists every AWS service: 1-2 MB, not measured here), 1 MiB for `fromUrl()` and
+   * `fromFile()`.
    */
   maxBytes?: number;
+  /** ms before a load (connection, answer and body; or reading the file) is abandoned. Default 10 000. */
+  timeout?: number;
 }
 
 /** Options of the sources read over HTTPS. */
 export interface UrlSourceOptions extends SourceOptions {
   /**
-   * The `fetch` to call. Default: the global `fetch`. Called with
+   * The `fetch` to call. Default: a GET through node:http(s), whose socket
+   * is `unref()`'d during a refresh, so a refresh in flight never keeps the
+   * process alive (the global `fetch` would, until `timeout`); the first
+   * load keeps it alive, for a script awaiting `ready()`. Called with
    * `redirect: 'manual'` and an abort signal.
    */
   fetch?: FetchFunction;
-  /** ms before a load (connection, answer and body) is abandoned. Default 10 000. */
-  timeout?: number;
 }
 
 /** `cloudflare()`'s options. */
@@ -133,9 +143,9 @@ interface DefaultLimits {
   readonly publicOnly: boolean;
 }
 
-const LIMITS: DefaultLimits = { ipv4: 8, ipv6: 32, maxBytes: 8 * 1024 * 1024, publicOnly: false };
-/** A CDN's egress: public address space only. */
-const CDN_LIMITS: DefaultLimits = { ...LIMITS, publicOnly: true };
+const LIMITS: DefaultLimits = { ipv4: 8, ipv6: 32, maxBytes: 1024 * 1024, publicOnly: false };
+/** A CDN's egress: public address space only, and lists of a few KB. */
+const CDN_LIMITS: DefaultLimits = { ...LIMITS, maxBytes: 64 * 1024, publicOnly: true };
 
 const COMMON_KEYS = [
   'refreshInterval',
@@ -145,8 +155,9 @@ const COMMON_KEYS = [
   'maxRanges',
   'maxBytes',
   'publicOnly',
+  'timeout',
 ];
-const URL_KEYS = [...COMMON_KEYS, 'fetch', 'timeout'];
+const URL_KEYS = [...COMMON_KEYS, 'fetch'];
 
 /**
  * Cloudflare's egress ranges, from `https://www.cloudflare.com/ips-v4` and
@@ -169,7 +180,9 @@ export function cloudflare(options: CloudflareOptions = {}): RangeSource {
     );
   }
   const checked = urls.map((url: unknown) => urlOption('cloudflare()', 'urls', url));
-  return urlSource('cloudflare()', checked, options, { ...CDN_LIMITS, ipv6: 29 }, parseLines);
+  // Cloudflare's own two lists: one IPv4, one IPv6, both required.
+  const both = options.urls === undefined;
+  return urlSource('cloudflare()', checked, options, { ...CDN_LIMITS, ipv6: 29 }, parseLines, both);
 }
 
 /**
@@ -193,8 +206,10 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
     'cloudfront()',
     [url],
     options,
-    { ...CDN_LIMITS, ipv6: 28, maxBytes: 32 * 1024 * 1024 },
+    { ...CDN_LIMITS, ipv6: 28, maxBytes: 8 * 1024 * 1024 },
     (body) => parseAwsIpRanges(body, service),
+    // CLOUDFRONT has IPv4 and IPv6 prefixes; CLOUDFRONT_ORIGIN_FACING only IPv4.
+    service === 'CLOUDFRONT',
   );
 }
 
@@ -206,7 +221,7 @@ export function cloudfront(options: CloudFrontOptions = {}): RangeSource {
 export function fastly(options: FastlyOptions = {}): RangeSource {
   checkKeys('fastly()', options, [...URL_KEYS, 'url'], { urls: 'url' });
   const url = urlOption('fastly()', 'url', options.url ?? FASTLY_IP_LIST_URL);
-  return urlSource('fastly()', [url], options, CDN_LIMITS, parseFastlyIpList);
+  return urlSource('fastly()', [url], options, CDN_LIMITS, parseFastlyIpList, true);
 }
 
 /**
@@ -223,7 +238,7 @@ export function fromUrl(url: string, options: FromUrlOptions): RangeSource {
   checkKeys('fromUrl()', options, [...URL_KEYS, 'format'], {});
   const checked = urlOption('fromUrl()', 'url', url);
   const parse = formatOption('fromUrl()', options.format);
-  return urlSource('fromUrl()', [checked], options, LIMITS, parse);
+  return urlSource('fromUrl()', [checked], options, LIMITS, parse, false, false);
 }
 
 /**
@@ -239,9 +254,13 @@ export function fromFile(path: string, options: FromFileOptions): RangeSource {
   }
   const parse = formatOption('fromFile()', options.format);
   const common = commonOptions('fromFile()', options, LIMITS);
+  const limits: ReadLimits = {
+    timeout: positiveMs('fromFile()', 'timeout', options.timeout, DEFAULTS.timeout),
+    maxBytes: common.maxBytes,
+  };
   return createSource({
     name: `fromFile(${path})`,
-    load: async () => parse(await readFileBounded(path, common.maxBytes)),
+    load: async (signal) => parse(await readFileBounded(path, limits, signal)),
     limits: common.limits,
     refreshInterval: common.refreshInterval,
     logger: common.logger,
@@ -255,17 +274,20 @@ function urlSource(
   options: UrlSourceOptions,
   widest: DefaultLimits,
   parse: (body: string) => Iterable<unknown>,
+  bothFamilies: boolean,
+  cdn = true,
 ): RangeSource {
   const common = commonOptions(preset, options, widest);
-  const candidate: unknown = options.fetch ?? globalThis.fetch;
+  const candidate: unknown = options.fetch ?? nodeFetch(false);
   if (typeof candidate !== 'function') {
     throw configError(
       preset,
       'fetch',
-      `fetch must be a function (url, init) => Promise<Response>; this Node has no global fetch.`,
+      `fetch must be a function (url, init) => Promise<Response>.`,
     );
   }
-  const fetchList = candidate as FetchFunction;
+  const fetchFirst = candidate as FetchFunction;
+  const fetchRefresh = options.fetch ?? nodeFetch(true);
   const limits: ReadLimits = {
     timeout: positiveMs(preset, 'timeout', options.timeout, DEFAULTS.timeout),
     maxBytes: common.maxBytes,
@@ -274,15 +296,62 @@ function urlSource(
     name: `${preset.slice(0, -1)}${urls.join(' ')})`,
     // Every list of a source is read before any is used: one failure
     // fails the load, and the last good merged list stays.
-    load: async (signal) => {
-      const bodies = await Promise.all(urls.map((url) => readUrl(url, fetchList, limits, signal)));
-      return bodies.flatMap((body) => [...parse(body)]);
+    load: async (signal, refresh) => {
+      const fetchList = refresh ? fetchRefresh : fetchFirst;
+      const bodies = await readAll(urls, fetchList, limits, signal);
+      return bodies.flatMap((body, index) => {
+        const entries = [...parse(body)];
+        // Each list of a multi-list source holds part of the ranges: an
+        // empty one (a 200 with no body) would silently drop them all.
+        if (urls.length > 1 && entries.length === 0) {
+          throw new RangeLoadError(
+            'WAITRESS_PROXY_RANGES_REFUSED',
+            `${preset.slice(0, -1)}${urls.join(' ')}): ${urls[index]} holds no range; the whole list is refused.`,
+          );
+        }
+        return entries;
+      });
     },
-    limits: common.limits,
+    limits: { ...common.limits, requirePrefix: cdn, bothFamilies },
     refreshInterval: common.refreshInterval,
     logger: common.logger,
     signal: options.signal,
   });
+}
+
+/**
+ * Reads every URL under one AbortController: when one read fails, the
+ * others are aborted and awaited, so no GET outlives its load and loads
+ * never overlap.
+ */
+async function readAll(
+  urls: readonly string[],
+  fetchList: FetchFunction,
+  limits: ReadLimits,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const controller = new AbortController();
+  const onAbort = () => {
+    controller.abort(signal?.reason);
+  };
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let failure: { error: unknown } | undefined;
+  try {
+    const results = await Promise.allSettled(
+      urls.map((url) =>
+        readUrl(url, fetchList, limits, controller.signal).catch((error: unknown) => {
+          failure ??= { error };
+          controller.abort(error);
+          throw error;
+        }),
+      ),
+    );
+    if (failure !== undefined) throw failure.error;
+    return results.map((result) => (result as PromiseFulfilledResult<string>).value);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function commonOptions(

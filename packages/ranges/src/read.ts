@@ -4,6 +4,11 @@
  * over plain HTTP from another host could be rewritten by anyone on the path,
  * so only HTTPS is accepted, except on loopback.
  */
+import { constants } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { RangeLoadError, excerpt } from './errors.js';
 
@@ -15,6 +20,50 @@ export type FetchFunction = (
   url: string,
   init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> },
 ) => Promise<Response>;
+
+/**
+ * The default `fetch`: a GET through node:http(s). With `unref`, its socket
+ * is `unref()`'d, so a refresh in flight never keeps the process alive (the
+ * global `fetch` holds a ref'd socket until the answer or the deadline);
+ * the first load stays ref'd, as a script awaiting `ready()` needs.
+ * Redirects are not followed here: `readUrl` follows them itself.
+ */
+export const nodeFetch =
+  (unref: boolean): FetchFunction =>
+  (url, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = request(
+        target,
+        { method: 'GET', headers: init.headers, signal: init.signal, agent: false },
+        (res: IncomingMessage) => {
+          try {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined)
+                headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+            }
+            const status = res.statusCode ?? 0;
+            // A Response cannot carry a body with these statuses.
+            const empty = status === 204 || status === 205 || status === 304;
+            if (empty) res.resume();
+            const body = empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+            resolve(new Response(body, { status, headers }));
+          } catch (error) {
+            res.destroy();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+      );
+      if (unref) {
+        req.on('socket', (socket) => {
+          socket.unref();
+        });
+      }
+      req.on('error', reject);
+      req.end();
+    });
 
 /** What one load may take. */
 export interface ReadLimits {
@@ -86,7 +135,7 @@ export async function readUrl(
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     throw new RangeLoadError(
       'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-      `GET ${url}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      `GET ${shortUrl(url)}: ${reason instanceof Error ? reason.message : String(reason)}`,
       { cause: reason },
     );
   } finally {
@@ -119,10 +168,10 @@ async function follow(
       if (next?.origin !== origin || redirects >= MAX_REDIRECTS) {
         throw new RangeLoadError(
           'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-          `GET ${url}: ${response.status} redirect ${
+          `GET ${shortUrl(url)}: ${response.status} redirect ${
             next === undefined || next.origin === origin
               ? `not followed (${redirects >= MAX_REDIRECTS ? 'too many' : 'no valid Location'})`
-              : `to another origin (${next.origin}) refused`
+              : `to another origin (${shortUrl(next.origin)}) refused`
           }`,
         );
       }
@@ -133,11 +182,19 @@ async function follow(
       await response.body?.cancel();
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-        `GET ${current}: status ${response.status}`,
+        `GET ${shortUrl(current)}: status ${response.status}`,
       );
     }
-    return readBody(response, current, limits.maxBytes);
+    return readBody(response, shortUrl(current), limits.maxBytes);
   }
+}
+
+/**
+ * A URL as messages show it: whole when short, else cut and quoted, so a
+ * redirect's 15 KB Location does not become a 15 KB log line.
+ */
+function shortUrl(url: string): string {
+  return url.length > 200 ? excerpt(url, 200) : url;
 }
 
 function safeUrl(location: string, base: string): URL | undefined {
@@ -176,35 +233,82 @@ async function readBody(response: Response, url: string, maxBytes: number): Prom
   return decode(Buffer.concat(chunks), url);
 }
 
-/** Reads the file at `path`, at most `maxBytes`; throws a `RangeLoadError` otherwise. */
-export async function readFileBounded(path: string, maxBytes: number): Promise<string> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
+/**
+ * Reads the regular file at `path`, at most `limits.maxBytes`, within
+ * `limits.timeout` ms; throws a `RangeLoadError` otherwise. Anything else
+ * (a FIFO, a device, a directory) is refused before it is read: a FIFO with
+ * no writer would hold the load, and every later refresh, forever.
+ */
+export async function readFileBounded(
+  path: string,
+  limits: ReadLimits,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`not read within ${limits.timeout} ms`));
+  }, limits.timeout);
+  timer.unref();
+  const onAbort = () => {
+    controller.abort(signal?.reason);
+  };
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        reject(controller.signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+  aborted.catch(() => undefined);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  const read = async (): Promise<string> => {
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer,
+    // in a thread of libuv's pool that no deadline can free.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      throw new RangeLoadError(
+        'WAITRESS_PROXY_RANGES_FETCH_FAILED',
+        `${path}: not a regular file; only a regular file is read.`,
+      );
+    }
     // One byte more than allowed tells a file at the limit from a larger one.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    const buffer = Buffer.alloc(limits.maxBytes + 1);
     let size = 0;
-    while (size < buffer.length) {
+    while (size < buffer.length && !controller.signal.aborted) {
       const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
       if (bytesRead === 0) break;
       size += bytesRead;
     }
-    if (size > maxBytes) {
+    if (size > limits.maxBytes) {
       throw new RangeLoadError(
         'WAITRESS_PROXY_RANGES_REFUSED',
-        `${path}: the file is larger than ${maxBytes} bytes (maxBytes); not read further.`,
+        `${path}: the file is larger than ${limits.maxBytes} bytes (maxBytes); not read further.`,
       );
     }
     return decode(buffer.subarray(0, size), path);
+  };
+  const reading = read();
+  reading.catch(() => undefined);
+  try {
+    return await Promise.race([reading, aborted]);
   } catch (error) {
     if (error instanceof RangeLoadError) throw error;
+    const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     throw new RangeLoadError(
       'WAITRESS_PROXY_RANGES_FETCH_FAILED',
-      `${path}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
+      `${path}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      { cause: reason },
     );
   } finally {
-    await handle?.close();
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    // Closed once the read settles, even after the deadline.
+    void reading.finally(() => handle?.close()).catch(() => undefined);
   }
 }
 

@@ -40,8 +40,8 @@ export interface RangeSource extends TrustedProxySource {
 /** What a source is built from, after the options were checked. */
 export interface SourceSettings {
   readonly name: string;
-  /** Reads the list and returns its entries, unchecked. */
-  readonly load: (signal: AbortSignal | undefined) => Promise<Iterable<unknown>>;
+  /** Reads the list and returns its entries, unchecked; `refresh`: not the first load. */
+  readonly load: (signal: AbortSignal | undefined, refresh: boolean) => Promise<Iterable<unknown>>;
   readonly limits: RangeLimits;
   /** ms between the end of one load and the start of the next; Infinity: never. */
   readonly refreshInterval: number;
@@ -57,10 +57,10 @@ export function createSource(settings: SourceSettings): RangeSource {
   let matcher = trustNothing;
   let current: readonly string[] = [];
 
-  const loadOnce = async (): Promise<void> => {
+  const loadOnce = async (refresh: boolean): Promise<void> => {
     let ranges: string[];
     try {
-      ranges = checkRanges(await settings.load(signal), limits, name);
+      ranges = checkRanges(await settings.load(signal, refresh), limits, name);
     } catch (error) {
       if (error instanceof RangeLoadError) throw error;
       // Anything else came from a format function refusing the body (a
@@ -87,6 +87,14 @@ export function createSource(settings: SourceSettings): RangeSource {
     if (compiled === undefined) {
       throw new RangeLoadError('WAITRESS_PROXY_RANGES_REFUSED', `${name}: the list is empty.`);
     }
+    // A list that lost more than half its ranges is accepted (providers do
+    // withdraw ranges) but said aloud: it may also be a list cut short.
+    if (current.length >= 4 && ranges.length * 2 < current.length) {
+      logger.warn(
+        `waitress-proxy ranges: ${name} shrank from ${current.length} to ${ranges.length} ranges; ` +
+          `the new list is in use (check that the provider really withdrew them).`,
+      );
+    }
     current = Object.freeze(ranges);
     matcher = compiled;
   };
@@ -101,7 +109,7 @@ export function createSource(settings: SourceSettings): RangeSource {
   // here: no listener stays on a signal that many sources may share.
   const refresh = () => {
     if (signal?.aborted === true) return;
-    loadOnce().then(schedule, (error: unknown) => {
+    loadOnce(true).then(schedule, (error: unknown) => {
       if (signal?.aborted !== true) {
         logger.warn(
           `waitress-proxy ranges: refreshing ${name} failed; keeping the last good list ` +
@@ -112,7 +120,7 @@ export function createSource(settings: SourceSettings): RangeSource {
     });
   };
 
-  const ready = loadOnce().then(schedule, (error: unknown) => {
+  const ready = loadOnce(false).then(schedule, (error: unknown) => {
     const failure =
       error instanceof RangeLoadError
         ? error
