@@ -107,27 +107,12 @@ export async function readUrl(
   limits: ReadLimits,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort(new Error(`no complete answer within ${limits.timeout} ms`));
-  }, limits.timeout);
-  timer.unref();
-  const onAbort = () => {
-    controller.abort(signal?.reason);
-  };
-  if (signal?.aborted === true) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const { controller, aborted, end } = deadline(
+    `no complete answer within ${limits.timeout} ms`,
+    limits.timeout,
+    signal,
+  );
   // An injected fetch may ignore the signal: the deadline holds anyway.
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener(
-      'abort',
-      () => {
-        reject(controller.signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
-  aborted.catch(() => undefined);
   try {
     return await Promise.race([follow(url, fetchList, limits, controller.signal), aborted]);
   } catch (error) {
@@ -139,8 +124,7 @@ export async function readUrl(
       { cause: reason },
     );
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    end();
   }
 }
 
@@ -244,26 +228,11 @@ export async function readFileBounded(
   limits: ReadLimits,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort(new Error(`not read within ${limits.timeout} ms`));
-  }, limits.timeout);
-  timer.unref();
-  const onAbort = () => {
-    controller.abort(signal?.reason);
-  };
-  if (signal?.aborted === true) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener(
-      'abort',
-      () => {
-        reject(controller.signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
-  aborted.catch(() => undefined);
+  const { controller, aborted, end } = deadline(
+    `not read within ${limits.timeout} ms`,
+    limits.timeout,
+    signal,
+  );
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   const read = async (): Promise<string> => {
     // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer,
@@ -305,11 +274,50 @@ export async function readFileBounded(
       { cause: reason },
     );
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    end();
     // Closed once the read settles, even after the deadline.
     void reading.finally(() => handle?.close()).catch(() => undefined);
   }
+}
+
+/**
+ * One load's deadline: a controller aborted after `timeout` ms (timer
+ * unref'd) or when `signal` aborts, and a promise that rejects then, to race
+ * against work that may ignore the signal. `end` clears both.
+ */
+function deadline(
+  message: string,
+  timeout: number,
+  signal: AbortSignal | undefined,
+): { controller: AbortController; aborted: Promise<never>; end: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new Error(message));
+  }, timeout);
+  timer.unref();
+  const onAbort = () => {
+    controller.abort(signal?.reason);
+  };
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        reject(controller.signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+  aborted.catch(() => undefined);
+  return {
+    controller,
+    aborted,
+    end: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function decode(bytes: Uint8Array, where: string): string {
