@@ -14,7 +14,6 @@
  * one; its `myapp:app` the reporting app of waitress_app.py. Nothing else in
  * the settings is changed.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
@@ -31,6 +30,7 @@ import { freePort } from '../proxies/support/ports.js';
 import { startDaemon, stopAll } from '../proxies/support/processes.js';
 import type { Daemon } from '../proxies/support/processes.js';
 import { waitFor } from '../proxies/support/client.js';
+import { findPython } from '../oracle/python.js';
 
 const GUIDE = readFileSync(join(__dirname, '..', '..', 'docs', 'migrating', 'waitress.md'), 'utf8');
 const APP = join(__dirname, 'waitress_app.py');
@@ -101,20 +101,6 @@ const PROXY_SETTINGS = Object.fromEntries(
 const INI_HERE = { ...PROXY_SETTINGS, trusted_proxy: PROXY };
 /** The guide's environment with the test's proxy address for the guide's. */
 const ENVIRONMENT_HERE = { ...ENVIRONMENT, WAITRESS_PROXY_TRUSTED_PROXY: PROXY };
-
-/** A Python with waitress and PasteDeploy, and what was tried. */
-function findPython(): { python: string | undefined; tried: string[] } {
-  const candidates = [process.env.WAITRESS_ORACLE_PYTHON, '/usr/bin/python3', 'python3'].filter(
-    (candidate): candidate is string => candidate !== undefined && candidate !== '',
-  );
-  const tried: string[] = [];
-  for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', 'import waitress, paste.deploy'], { encoding: 'utf8' });
-    if (probe.status === 0) return { python, tried };
-    tried.push(`${python}: ${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? ''}`);
-  }
-  return { python: undefined, tried };
-}
 
 /** What an app saw, in the words both sides share. */
 interface Seen {
@@ -287,7 +273,7 @@ async function ready(port: number, daemon: Daemon): Promise<void> {
   );
 }
 
-const found = findPython();
+const found = findPython('waitress, paste.deploy');
 const why = `waitress or PasteDeploy is missing (${found.tried.join('; ')}): apt-get install python3-waitress python3-pastedeploy`;
 
 describe('the guide', () => {

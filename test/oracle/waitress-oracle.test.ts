@@ -23,6 +23,7 @@ import {
 import { generateCases } from './cases.js';
 import { ALLOWED, FIELDS, explain, fieldsOf } from './differences.js';
 import type { CoreResult, DifferenceId, OracleCase, WaitressResult } from './differences.js';
+import { findPython } from './python.js';
 
 const CASES = 4000;
 const ROOT = join(__dirname, '..', '..');
@@ -35,20 +36,6 @@ const PROXY_HEADERS = [
   'x-forwarded-by',
   'forwarded',
 ];
-
-/** The first Python that can import waitress's middleware, and what was tried. */
-function findOracle(): { python: string | undefined; tried: string[] } {
-  const candidates = [process.env.WAITRESS_ORACLE_PYTHON, 'python3', '/usr/bin/python3'].filter(
-    (candidate): candidate is string => candidate !== undefined && candidate !== '',
-  );
-  const tried: string[] = [];
-  for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', 'import waitress.proxy_headers'], { encoding: 'utf8' });
-    if (probe.status === 0) return { python, tried };
-    tried.push(`${python}: ${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? ''}`);
-  }
-  return { python: undefined, tried };
-}
 
 function runWaitress(python: string, cases: readonly OracleCase[]) {
   const run = spawnSync(python, [SCRIPT], {
@@ -106,7 +93,7 @@ function runCore(c: OracleCase): CoreResult {
   };
 }
 
-const oracle = findOracle();
+const oracle = findPython('waitress.proxy_headers');
 const why = `python3-waitress is not installed (import waitress.proxy_headers failed: ${oracle.tried.join('; ')})`;
 
 describe('differential test against waitress', () => {
