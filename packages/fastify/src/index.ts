@@ -27,5 +27,6 @@ export type {
   ProxyLogger,
   ProxyView,
   TrustedProxy,
+  TrustedProxySource,
   WaitressProxyOptions,
 } from '@waitress-proxy/core';

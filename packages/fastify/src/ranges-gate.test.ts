@@ -4,9 +4,8 @@
  * the ranges are known, and the app refuses to start when that load failed.
  */
 import Fastify from 'fastify';
-import type { TrustedProxySource } from '@waitress-proxy/core';
-import { TrustedRangesUnavailableError } from '@waitress-proxy/core';
-import { waitressProxy } from './index.js';
+import { TrustedRangesUnavailableError, waitressProxy } from './index.js';
+import type { TrustedProxySource } from './index.js';
 
 /** A source that trusts 127.0.0.1 once the test lets its first load end. */
 function deferredSource() {

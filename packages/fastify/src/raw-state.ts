@@ -19,11 +19,9 @@ export interface PendingLine {
   readonly message: string;
 }
 
-export type ProxyProblem = ProxyRequestError;
-
 /** The raw request, with the plugin's slots. */
 export interface RawRequestState {
   [VIEW]?: ProxyView;
-  [PROBLEM]?: ProxyProblem;
+  [PROBLEM]?: ProxyRequestError;
   [PENDING_LOG]?: PendingLine[] | undefined;
 }

@@ -9,9 +9,9 @@
  * (lib/request.js), non-configurably, and `decorateRequest` refuses names
  * that exist (FST_ERR_DEC_ALREADY_PRESENT): the plugin installs these getters
  * once, at registration, on the app's Request class
- * (`@waitress-proxy/core/internal` does the installing and the fallback). A request with no view (an app without the plugin, or a
- * route outside the context the plugin was registered in) gets what Fastify
- * would have given.
+ * (`@waitress-proxy/core/internal` does the installing and the fallback). A
+ * request with no view (an app without the plugin, or a route outside the
+ * context the plugin was registered in) gets what Fastify would have given.
  *
  * With Fastify's `trustProxy`, the app's root class has its own
  * non-configurable `ip`, `ips`, `host` and `protocol`, which cannot be
