@@ -2,7 +2,8 @@
  * `allowedHosts`: the hosts the app answers for, as Django's `ALLOWED_HOSTS`
  * and ASP.NET Core's `AllowedHosts` refuse Host-header poisoning (a forged
  * Host in a password-reset link or a cache key). Compiled once into a
- * matcher; per request, one parse of the effective host and a set lookup.
+ * matcher that keeps its last answer; per request, a compare with the last
+ * host, else one parse of the effective host and a map lookup.
  *
  * Patterns: an exact name (case-insensitive, a trailing dot ignored);
  * `.example.com`, the domain and every subdomain (Django); `*.example.com`,

@@ -72,8 +72,10 @@ interface ExpressRequest extends IncomingMessage, RoutedRequest {
  * `MalformedProxyHeaderError` (`status` 400, `expose` true, message naming
  * the header), so the app's error handler renders it. The handler sees the
  * direct connection's values and no proxy header at all, whatever
- * `trust proxy` says. A trusted proxy's request over Node's header-line cap
- * goes to `next(err)` with a `TooManyHeadersError` (`status` 431).
+ * `trust proxy` says. The other refusals take the same path: a trusted
+ * proxy's request over Node's header-line cap (`TooManyHeadersError`, 431),
+ * a host not in `allowedHosts` (`HostNotAllowedError`, 400) and a request
+ * target that is no path (`MalformedRequestTargetError`, 400).
  *
  * With a range source in `trustedProxy` (`@waitress-proxy/ranges`), requests
  * that arrive before its first load are held until it completes; if it
