@@ -5,3 +5,5 @@
  */
 export { requestGetters, sharedState } from './internal-getters.js';
 export type { RequestGetter, RequestGetters } from './internal-getters.js';
+export { parseIPv4, parseIPv6, peerAddressOf } from './address.js';
+export { UNIX_SOCKET_PEER } from './trust.js';

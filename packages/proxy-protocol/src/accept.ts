@@ -21,15 +21,13 @@ import { Server as TlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { PROXY_PROTOCOL_PEER, WaitressProxyConfigError } from '@waitress-proxy/core';
 import type { ProxyProtocolPeer } from '@waitress-proxy/core';
+import { UNIX_SOCKET_PEER, peerAddressOf } from '@waitress-proxy/core/internal';
 import { MAX_V1_LENGTH, readProxyHeader } from './header.js';
 import { compileProxyProtocolOptions } from './options.js';
 import type { CompiledProxyProtocolOptions, ProxyProtocolOptions } from './options.js';
 
 /** Marks a server the reader is installed on: a second reader would demand a second header. */
 const INSTALLED = Symbol.for('@waitress-proxy/proxy-protocol:installed');
-
-/** waitress's name for a peer without an address (a Unix socket), as `trustedProxy` matches it. */
-const UNIX_SOCKET_PEER = 'localhost';
 
 type ConnectionListener = (this: NetServer, socket: Socket) => void;
 
@@ -159,14 +157,14 @@ function refusalLog(options: CompiledProxyProtocolOptions): RefusalLog {
   };
 }
 
-/** The connection's peer as `trustedProxy` matchers take it. */
+/**
+ * The connection's peer as the engine compares it (the core's own
+ * normalization: a zone dropped, IPv4-mapped IPv6 unwrapped), or
+ * `localhost` for a Unix-socket peer, as `trustedProxy` matches it.
+ */
 function peerOf(socket: Socket): string {
   const address = socket.remoteAddress;
-  if (address === undefined) return UNIX_SOCKET_PEER;
-  // A link-local peer comes with its zone (`fe80::1%eth0`): the matcher
-  // takes the address alone, as the engine does.
-  const zone = address.indexOf('%');
-  return zone === -1 ? address : address.slice(0, zone);
+  return address === undefined ? UNIX_SOCKET_PEER : peerAddressOf(address);
 }
 
 function setPeer(socket: object, peer: ProxyProtocolPeer): void {

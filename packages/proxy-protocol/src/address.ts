@@ -9,33 +9,7 @@
  * compressed). An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) becomes its
  * IPv4 address, as the engine unwraps it anyway.
  */
-
-/**
- * The four parts of a dotted IPv4 address, or undefined. Exactly four
- * decimal numbers 0-255, one dot between them, no leading zero (`010` is
- * octal to some resolvers: the spec forbids it), no sign, nothing else.
- */
-export function parseIPv4Text(text: string): number[] | undefined {
-  if (text.length < 7 || text.length > 15) return undefined;
-  const parts: number[] = [];
-  let part = -1; // -1: no digit yet in this part
-  for (let i = 0; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit >= 0 && digit <= 9) {
-      if (part === 0) return undefined; // a leading zero
-      part = part === -1 ? digit : part * 10 + digit;
-      if (part > 255) return undefined;
-    } else if (digit === -2 /* . */ && part !== -1 && parts.length < 3) {
-      parts.push(part);
-      part = -1;
-    } else {
-      return undefined;
-    }
-  }
-  if (part === -1 || parts.length !== 3) return undefined;
-  parts.push(part);
-  return parts;
-}
+import { parseIPv4 } from '@waitress-proxy/core/internal';
 
 /**
  * The eight 16-bit groups of a textual IPv6 address, or undefined: groups
@@ -70,9 +44,9 @@ export function parseIPv6Text(text: string): number[] | undefined {
       i++;
     }
     if (i < text.length && text.charCodeAt(i) === 0x2e /* . */) {
-      const v4 = parseIPv4Text(text.slice(start));
-      if (v4 === undefined) return undefined;
-      groups.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
+      const v4 = parseIPv4(text.slice(start));
+      if (v4 === -1) return undefined;
+      groups.push(v4 >>> 16, v4 & 0xffff);
       break;
     }
     if (digits === 0 || digits > 4) return undefined;

@@ -8,13 +8,8 @@
  * sender cannot make it wait for bytes that cannot help.
  */
 import type { ProxyProtocolPeer } from '@waitress-proxy/core';
-import {
-  formatIPv4Bytes,
-  formatIPv6Groups,
-  ipv6Groups,
-  parseIPv4Text,
-  parseIPv6Text,
-} from './address.js';
+import { formatIPv4Bytes, formatIPv6Groups, ipv6Groups, parseIPv6Text } from './address.js';
+import { parseIPv4 } from '@waitress-proxy/core/internal';
 
 /**
  * The longest v1 line, CRLF included (proxy-protocol.txt 2.1: `PROXY
@@ -152,11 +147,12 @@ function parseV1Line(bytes: Uint8Array, end: number): HeaderReading {
   let source: string | undefined;
   let destination: string | undefined;
   if (protocol === 'TCP4') {
-    const s = parseIPv4Text(sourceText);
-    const d = parseIPv4Text(destinationText);
-    if (s === undefined || d === undefined) return invalid('v1: TCP4 with an invalid IPv4 address');
-    source = s.join('.');
-    destination = d.join('.');
+    // The core's strict dotted quad (no leading zeros), the spelling Node reports.
+    if (parseIPv4(sourceText) === -1 || parseIPv4(destinationText) === -1) {
+      return invalid('v1: TCP4 with an invalid IPv4 address');
+    }
+    source = sourceText;
+    destination = destinationText;
   } else if (protocol === 'TCP6') {
     const s = parseIPv6Text(sourceText);
     const d = parseIPv6Text(destinationText);

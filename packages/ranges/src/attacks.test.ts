@@ -392,6 +392,17 @@ describe('a first load that must be refused', () => {
     });
   });
 
+  it('::192.0.2.1 is the IPv6 address ::c000:201, not the IPv4-mapped ::ffff:192.0.2.1', async () => {
+    // ipaddr.js alone reads every dotted tail as IPv4-mapped; the core's
+    // parseIPv6 does not, so the entry means what it says and no IPv4 peer
+    // matches it.
+    server.set('/dotted-tail', '::192.0.2.1/128\n');
+    const source = fromUrl(server.url('/dotted-tail'), { ...common, format: 'lines' });
+    await source.ready();
+    expect(source.ranges()).toEqual(['::c000:201/128']);
+    expect([source.contains('::c000:201'), source.contains('192.0.2.1')]).toEqual([true, false]);
+  });
+
   it('fromUrl accepts private ranges (your own load balancers) unless publicOnly is set', async () => {
     server.set('/private', '10.0.0.0/16\n');
     const open = fromUrl(server.url('/private'), { ...common, format: 'lines' });

@@ -7,6 +7,7 @@
  * last good list stays in use).
  */
 import ipaddr from 'ipaddr.js';
+import { parseIPv4, parseIPv6 } from '@waitress-proxy/core/internal';
 import { RangeLoadError, excerpt } from './errors.js';
 
 /** How wide and how long a list may be before it is refused. */
@@ -39,10 +40,6 @@ interface Parts {
   readonly v6: boolean;
   readonly parts: readonly number[];
 }
-
-/** A strict dotted quad: four decimal numbers up to 255, no leading zeros. */
-const DOTTED_QUAD =
-  /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** The address with every bit after the first `bits` cleared. */
 function networkOf(address: Parts, bits: number): number[] {
@@ -210,29 +207,27 @@ function checkRange(entry: string, limits: RangeLimits, source: string): [Parts,
   }
   const noPrefix = () =>
     malformed('has no prefix length (the provider publishes CIDR ranges: a line cut short?)');
-  if (DOTTED_QUAD.test(address)) {
+  // The core's readers, as trustedProxy parses its entries: a strict dotted
+  // quad (no leading zeros, no other base), and IPv6 without a zone
+  // (`fe80::1%eth0` names an interface of the publisher's host).
+  const v4 = parseIPv4(address);
+  if (v4 !== -1) {
     if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
     const bits = suffix === undefined ? 32 : Number(suffix);
     if (bits > 32) throw malformed('has an IPv4 prefix longer than 32');
     if (bits < limits.ipv4)
       throw tooWide(source, entry, `/${limits.ipv4} for IPv4`, `ipv4: ${bits}`);
-    const parts = address.split('.').map(Number);
+    const parts = [v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff];
     return [{ v6: false, parts: networkOf({ v6: false, parts }, bits) }, bits];
   }
-  // ipaddr.js accepts zone identifiers (`fe80::1%eth0`), which name an
-  // interface of the publisher's host and mean nothing here.
-  let parsed: ipaddr.IPv6;
-  try {
-    if (address.includes('%') || !address.includes(':')) throw new Error('not IPv6');
-    parsed = ipaddr.IPv6.parse(address);
-  } catch {
-    throw malformed('is not an IP address or CIDR range');
-  }
-  // An embedded dotted quad (`::1.2.3.4`) must be strict decimal as well:
-  // ipaddr.js reads `010.000.0.1` and `0x7f.0.0.1` in other bases.
-  if (address.includes('.') && !DOTTED_QUAD.test(address.slice(address.lastIndexOf(':') + 1))) {
+  // An embedded dotted quad (`::1.2.3.4`) must be strict decimal as well
+  // (ipaddr.js would read `010.000.0.1` and `0x7f.0.0.1` in other bases).
+  const colon = address.lastIndexOf(':');
+  if (colon !== -1 && address.includes('.') && parseIPv4(address.slice(colon + 1)) === -1) {
     throw malformed('has an embedded IPv4 address that is not four decimal numbers');
   }
+  const parsed = parseIPv6(address);
+  if (parsed === undefined) throw malformed('is not an IP address or CIDR range');
   if (suffix === undefined && limits.requirePrefix === true) throw noPrefix();
   const bits = suffix === undefined ? 128 : Number(suffix);
   if (bits > 128) throw malformed('has an IPv6 prefix longer than 128');

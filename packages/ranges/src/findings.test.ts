@@ -4,7 +4,7 @@
  * loses a family, a FIFO as a file, loads that overlap, a long Location in
  * a log line, and special-purpose or oddly spelled ranges.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloudflare, fastly, fromFile, fromUrl } from './index.js';
-import { recordingLogger, startListServer, until } from './test-support.js';
+import { recordingLogger, runScript, startListServer, until } from './test-support.js';
 import type { ListServer } from './test-support.js';
 
 let server: ListServer;
@@ -192,28 +192,8 @@ describe('F5: a refresh in flight does not keep the process alive', () => {
       'setTimeout(() => {}, 600);',
     ].join('\n');
     try {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script],
-        {
-          env: {
-            ...process.env,
-            TSX_TSCONFIG_PATH: join(__dirname, '..', '..', '..', 'tsconfig.json'),
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let output = '';
-      let loadedAt = 0;
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        loadedAt = Date.now();
-      });
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      const code = await new Promise<number | null>((done) => child.once('exit', done));
-      clearTimeout(killer);
-      expect({ code, output: output.trim() }).toEqual({ code: 0, output: '2' });
+      const { code, output, loadedAt } = await runScript(script);
+      expect({ code, output }).toEqual({ code: 0, output: '2' });
       expect(requests).toBeGreaterThan(2);
       expect(Date.now() - loadedAt).toBeLessThan(10_000);
     } finally {

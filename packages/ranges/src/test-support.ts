@@ -3,6 +3,7 @@
  * serving the fixture files (the providers' real formats) or whatever a test
  * sets, and a client that connects from a chosen loopback address.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -20,6 +21,40 @@ import { waitressProxy as koaProxy } from '@waitress-proxy/koa';
 /** The text of `fixtures/<name>`. */
 export function fixture(name: string): string {
   return readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8');
+}
+
+/** How a separate Node process running a script ended. */
+export interface ScriptRun {
+  /** Its exit code (null when it was killed). */
+  code: number | null;
+  /** Its stdout and stderr, trimmed. */
+  output: string;
+  /** When it last wrote to stdout (ms since the epoch; 0 if never). */
+  loadedAt: number;
+}
+
+/**
+ * Runs `script` (an ES module importing this package's sources) in a
+ * separate Node process under tsx, killed after 60 s. Starting tsx on a
+ * loaded machine takes a while; what the callers measure is the time
+ * between the script's last output (the list loaded) and its exit.
+ */
+export async function runScript(script: string): Promise<ScriptRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(__dirname, '..', '..', '..', 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let loadedAt = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    loadedAt = Date.now();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  clearTimeout(killer);
+  return { code, output: output.trim(), loadedAt };
 }
 
 /** How the list server answers one path. */
