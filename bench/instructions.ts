@@ -15,8 +15,10 @@
  * (`callgrind_control -d`). The figure is the main thread's instructions
  * over `measured`: the JavaScript, the HTTP parser and the user side of
  * every system call. Each form runs `--runs` times (3 by default), the runs
- * of all forms interleaved; the page gives each form's median, its runs and
- * their spread. docs/instructions.md says why the method is what it is
+ * of all forms interleaved, one server at a time unless `--jobs` says
+ * otherwise; a run in the slow-literal state (SLOW_LITERAL) is discarded and
+ * run again. The page gives each form's median, its runs, their spread and
+ * the discarded runs. docs/instructions.md says why the method is what it is
  * (METHOD_NOTES below): what moved the count from run to run before.
  *
  * Requests come from autocannon in this process (not under valgrind), four
@@ -24,12 +26,20 @@
  * checked before and after, as end to end.
  *
  * Run: `pnpm bench:instructions [warm] [measured] [frameworks...]
- * [--forms=bare,noop] [--runs=N] [--jobs=N] [--v8="flags"]`, with valgrind
+ * [--forms=bare,noop] [--runs=N] [--jobs=N] [--v8="flags"] [--keep=DIR]`, with valgrind
  * installed (Debian's `valgrind`). Writes docs/instructions.md when every
  * framework and form ran; otherwise prints the table only.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +71,8 @@ interface Options {
   readonly forms: readonly Form[];
   /** Write docs/instructions.md even when not every framework and form ran. */
   readonly write: boolean;
+  /** Where to keep each run's callgrind dump (for callgrind_annotate), if anywhere. */
+  readonly keep: string | undefined;
 }
 
 interface Count {
@@ -68,6 +80,51 @@ interface Count {
   readonly form: Form;
   /** Main-thread instructions per request, one per run, in run order. */
   readonly runs: readonly number[];
+  /** Runs that came out in the slow-literal state, discarded and run again. */
+  readonly discarded: readonly number[];
+}
+
+/** One run's result. */
+interface Run {
+  /** Main-thread instructions per request. */
+  readonly perRequest: number;
+  /**
+   * Instructions per request spent in V8's runtime function for object
+   * literals with computed keys (inclusive): about zero in a normal run,
+   * about 38,000 in the slow-literal state (see SLOW_LITERAL).
+   */
+  readonly slowLiteral: number;
+}
+
+/**
+ * V8's runtime function that defines a property of an object literal with a
+ * computed key when the literal's inline cache cannot. Node's
+ * `process.nextTick` makes such a literal (its tick object has two symbol
+ * keys) several times per request. In some server processes, at random, that
+ * cache never settles, and every tick object goes through this function and
+ * a map migration: 30,000 to 40,000 instructions more per request, whatever
+ * the form, for the whole count (METHOD_NOTES).
+ */
+const SLOW_LITERAL = 'Runtime_DefineKeyedOwnPropertyInLiteral';
+
+/** Above this many instructions per request in SLOW_LITERAL, a run is discarded. */
+const SLOW_LITERAL_LIMIT = 1000;
+
+/** How many times one run is tried before its slow-literal result is kept (and marked). */
+const MAX_ATTEMPTS = 6;
+
+/** The inclusive instructions of `name` in a callgrind dump (0 when it never ran). */
+function inclusiveCost(dump: string, name: string): number {
+  const text = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', dump], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  for (const line of text.split('\n')) {
+    if (!line.includes(name)) continue;
+    const cost = /^\s*([\d,]+)/.exec(line)?.[1];
+    if (cost !== undefined) return Number(cost.replaceAll(',', ''));
+  }
+  return 0;
 }
 
 function valgrindVersion(): string {
@@ -111,7 +168,7 @@ function callgrindControl(option: string[], pid: number): void {
 }
 
 /** One run: a fresh server under callgrind, warmed up, then counted. */
-async function countOnce(framework: Framework, form: Form, options: Options): Promise<number> {
+async function countOnce(framework: Framework, form: Form, options: Options): Promise<Run> {
   const directory = mkdtempSync(join(tmpdir(), 'waitress-proxy-callgrind-'));
   try {
     const script = fileURLToPath(new URL('./server.ts', import.meta.url));
@@ -158,7 +215,17 @@ async function countOnce(framework: Framework, form: Form, options: Options): Pr
       child.disconnect();
       await exited;
     }
-    return mainThreadTotal(directory, pid) / options.measured;
+    const total = mainThreadTotal(directory, pid);
+    const dump = join(directory, `cg.${String(pid)}.1-01`);
+    if (options.keep !== undefined) {
+      mkdirSync(options.keep, { recursive: true });
+      const stamp = `${framework}-${form}-${String(Math.round(total / options.measured))}-${String(pid)}`;
+      copyFileSync(dump, join(options.keep, `${stamp}.out`));
+    }
+    return {
+      perRequest: total / options.measured,
+      slowLiteral: inclusiveCost(dump, SLOW_LITERAL) / options.measured,
+    };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -170,17 +237,36 @@ async function countOnce(framework: Framework, form: Form, options: Options): Pr
  */
 async function countAll(options: Options): Promise<Count[]> {
   const pairs = options.frameworks.flatMap((framework) =>
-    options.forms.map((form) => ({ framework, form, runs: [] as number[] })),
+    options.forms.map((form) => ({
+      framework,
+      form,
+      runs: [] as number[],
+      discarded: [] as number[],
+    })),
   );
   const queue = Array.from({ length: options.runs }, () => pairs).flat();
   const worker = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const perRequest = await countOnce(next.framework, next.form, options);
-      next.runs.push(perRequest);
-      console.log(
-        `${next.framework} ${next.form} run ${String(next.runs.length)}: ` +
-          `${Math.round(perRequest).toString()} instructions per request`,
-      );
+      for (let attempt = 1; ; attempt++) {
+        const run = await countOnce(next.framework, next.form, options);
+        const slow = run.slowLiteral > SLOW_LITERAL_LIMIT;
+        const label =
+          `${next.framework} ${next.form} run ${String(next.runs.length + 1)}: ` +
+          `${Math.round(run.perRequest).toString()} instructions per request`;
+        if (slow && attempt < MAX_ATTEMPTS) {
+          next.discarded.push(run.perRequest);
+          console.log(
+            `${label}, discarded: slow-literal state ` +
+              `(${Math.round(run.slowLiteral).toString()} per request in ${SLOW_LITERAL})`,
+          );
+          continue;
+        }
+        next.runs.push(run.perRequest);
+        console.log(
+          slow ? `${label}, slow-literal state (kept: ${String(attempt)} attempts)` : label,
+        );
+        break;
+      }
     }
   };
   await Promise.all(Array.from({ length: options.jobs }, worker));
@@ -216,18 +302,19 @@ function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): 
       `${String(cpus().length)} CPUs). Each form ran ${String(runs)} times, each time in a ` +
       `fresh server under callgrind, with V8's \`${v8Flags.join(' ') || '(no flags)'}\`: ` +
       `${String(warm)} requests to warm up, in rounds of ${String(measured)} on new ` +
-      'connections, then two full garbage collections, then the main thread’s instructions ' +
-      `over ${String(measured)} more requests (${String(connections)} connection${connections === 1 ? '' : 's'}). The ` +
-      'figure is the median of the runs; **spread** is (highest − lowest) ÷ median.',
+      'connections, then the main thread’s instructions over ' +
+      `${String(measured)} more requests (${String(connections)} connection${connections === 1 ? '' : 's'}). ` +
+      'The figure is the median of the runs; **spread** is (highest − lowest) ÷ median. A run ' +
+      'that came out in the slow-literal state (about 30,000 to 40,000 instructions more, in ' +
+      'Node’s `process.nextTick`, whatever the form: see the notes) was discarded and run again; ' +
+      '**discarded** lists those runs.',
     '',
     'A count, not a time: it says nothing of cache misses, which make the same instructions ' +
-      'slower inside a server than in a loop. Before the method below, a Fastify `onRequest` hook came out about 50,000 instructions per request apart ' +
-      'from one run to the next; that jump is gone, smaller movements are not (see the notes ' +
-      'below the table): read the runs column before reading a difference smaller than the ' +
-      'spread.',
+      'slower inside a server than in a loop. Read the runs column before reading a difference ' +
+      'smaller than the spread.',
     '',
-    '| Framework | Form | Instructions per request | Spread | Runs | vs bare | Added over bare |',
-    '| --- | --- | ---: | ---: | --- | ---: | ---: |',
+    '| Framework | Form | Instructions per request | Spread | Runs | Discarded | vs bare | Added over bare |',
+    '| --- | --- | ---: | ---: | --- | --- | ---: | ---: |',
   ];
   for (const framework of FRAMEWORKS) {
     const bare = counts.find((c) => c.framework === framework && c.form === 'bare');
@@ -239,7 +326,8 @@ function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): 
       lines.push(
         `| ${framework} | ${c.form} | ${Math.round(middle).toString()} | ` +
           `${(100 * spreadOf(c.runs)).toFixed(2)}% | ` +
-          `${c.runs.map((value) => Math.round(value).toString()).join(', ')} | ${ratio} | ${added} |`,
+          `${c.runs.map((value) => Math.round(value).toString()).join(', ')} | ` +
+          `${c.discarded.map((value) => Math.round(value).toString()).join(', ')} | ${ratio} | ${added} |`,
       );
     }
   }
@@ -255,18 +343,14 @@ function renderMarkdown({ options, counts, valgrind, minutes, load }: Session): 
 }
 
 /**
- * Why the method is what it is. Measured by hand on 2026-12-07 with this
- * file and two scratch copies (not kept): a server run normally with
- * `--trace-opt --trace-deopt`, and callgrind dumps read with
- * callgrind_annotate. Every callgrind run here was made on a loaded 2-core
- * machine (load average 7 to 22, other helpers' work and 3 or 4 of these
- * servers at a time). Fastify's noop form unless said otherwise.
+ * Why the method is what it is. Measured by hand on 2026-12-07 with this file
+ * (`--keep=DIR` keeps each run's dump), callgrind_annotate, and V8's
+ * `--perf-basic-prof` map to name the JIT-compiled functions in a dump.
  */
 const METHOD_NOTES = [
   '## Why this method',
   '',
-  'Measured on 2026-12-07 (by hand, Fastify’s noop form unless said otherwise, all on a ' +
-    'loaded 2-core machine: load average 7 to 22, three or four of these servers at a time).',
+  'Measured on 2026-12-07, by hand, mostly on Fastify’s noop and adapter forms.',
   '',
   '- **New connections in every warm-up round.** The count used to warm up with 6000 ' +
     'requests on the same four connections, then count 2000 on four new ones. A server run ' +
@@ -274,45 +358,43 @@ const METHOD_NOTES = [
     "after the warm-up deoptimize about 20 functions of Node's socket, stream and HTTP code " +
     '(`wrong map`: sockets made later have another hidden class), in all three frameworks, so ' +
     'the counted requests ran deoptimized code until the compiler thread had optimized it ' +
-    'again, and how soon that happened under valgrind depended on scheduling. In callgrind, 73% ' +
-    'of such a window was under Sparkplug’s baseline code. That was the jump: 107,840 and ' +
-    '157,467 in two runs on an idle machine; 110,665, 111,425 and 114,179 here. With the ' +
-    'warm-up in three rounds of 2000, each on new connections, the counted requests (one more ' +
-    'such round) saw no deoptimization in Fastify and one to three, the same in every run, in ' +
-    'Koa and Express.',
-  '- **A fixed young generation** (`--min-semi-space-size=1 --max-semi-space-size=1`, MB). ' +
-    'With the rounds alone and V8’s defaults, runs still came out in two states: 86,081, ' +
-    '88,112, 88,875 in one batch, then bare Fastify at 79,638 and 119,605 and noop at 81,539 ' +
-    'and 121,754 in the next. With the young generation fixed, one batch agreed (81,931, ' +
-    '82,962, 82,986: spread 1.3%), but the next came out higher and still jumped once: bare ' +
-    '89,135 and 87,629, noop 92,606 and 93,937, trust 153,464 and 147,130, adapter 100,416 ' +
-    'and 118,333, then (third runs, the four forms at the same time) 82,313, 81,764, ' +
-    '140,952 and 90,439: runs made at the same time moved together, which points at work ' +
-    'that follows the wall clock or the scheduling. Adding `--no-concurrent-recompilation`: 92,346, 88,713, 93,070. So the ' +
-    'count does not hold still yet: the jump of 50,000 is gone, but on a loaded machine runs ' +
-    'still move by 5 to 10% from batch to batch and now and then by about 18,000 (what moves ' +
-    'was not found: V8’s young-generation sizing and pretenuring, which follow what survives ' +
-    'each scavenge, and timers, which follow the wall clock, are the suspects left). Until ' +
-    'then: several runs, the median, and a look at the runs column before reading a ' +
-    'difference smaller than the spread.',
+    'again. With the warm-up in rounds, each on new connections, the counted requests (one ' +
+    'more such round) see none of that in Fastify and one to three deoptimizations, the same ' +
+    'in every run, in Koa and Express.',
+  '- **The slow-literal state, discarded.** Even so, a run now and then came out about ' +
+    '40,000 instructions per request higher (Fastify’s adapter 128,842 against 89,320; its ' +
+    'noop 120,817 against 82,174), in the noop form as in the adapter, and in streaks: several in a row, then none ' +
+    'for a whole table. Callgrind’s dumps of a high and a low run, function by function, ' +
+    'differ in one place: the high one spends about 38,000 instructions per request (nearly ' +
+    'the whole difference) in V8’s `Runtime_DefineKeyedOwnPropertyInLiteral`, which migrates ' +
+    'objects to new maps, called from ' +
+    '`process.nextTick` (Node’s tick object is an object literal with two symbol keys, made ' +
+    'several times per request), where the low one spends none. A process in that state ' +
+    'stays in it for the whole count, and the form does not decide it. So each run’s dump is read for that function: a run ' +
+    'that spends more than 1,000 instructions per request in it is discarded and run again ' +
+    '(up to six times; a run still in that state is kept and marked), and the table lists ' +
+    'the discarded runs. The 50,000-instruction jump of earlier runs, which the old notice ' +
+    'put down to the hook, was this state or the deoptimizations above.',
+  '- **One server at a time** (`--jobs=1`, the default). On an idle machine, one at a time, ' +
+    'the runs of a form that were not discarded agreed within about 1% (Fastify bare 81,086, ' +
+    '81,857 and 81,036; noop 83,087, 82,070 and 82,290). Two or more at a time, and with ' +
+    'other work on the machine, runs moved by 5 to 10% from batch to batch.',
+  '- **A fixed young generation** (`--min-semi-space-size=1 --max-semi-space-size=1`, MB), ' +
+    'so that V8 does not resize it at a point that depends on timing.',
   '- **Tried and left out.** `--single-threaded` (compiling and collecting on the main ' +
-    'thread, all counted): 123,242, 125,058, 127,945, higher and no steadier; without the ' +
-    'rounds, 213,439. `--single-threaded-gc`: 118,892, 145,319, 146,636 (incremental marking ' +
-    'and a full collection land in some windows and not in others). One connection instead ' +
-    'of four: 93,583 to 98,187. Two full collections (`gc()`) just before the count: ' +
-    'about 203,000, since a forced collection threw away optimized code and the counted ' +
-    'requests re-optimized 80 to 90 functions.',
+    'thread, all counted): higher and no steadier. `--single-threaded-gc`: incremental ' +
+    'marking and a full collection land in some windows and not in others. Two full ' +
+    'collections (`gc()`) just before the count: a forced collection threw away optimized ' +
+    'code and the counted requests re-optimized 80 to 90 functions.',
   '- **Instrumentation on for the count only** (`--instr-atstart=no`, then ' +
     '`callgrind_control -i on`): the start-up and the warm-up run several times faster, and ' +
     'what the server does is the same.',
-  '- **Load.** All of the figures above were measured on a loaded machine, with several of ' +
-    'these servers at a time: the method is meant not to depend on load, and it held there; ' +
-    'it has not been compared with an idle machine’s runs. Compare forms within one run.',
   '- Run one framework or form: `pnpm bench:instructions [warm] [measured] [frameworks...] ' +
-    '[--forms=bare,noop] [--runs=N] [--jobs=N] [--connections=N] [--v8="flags"]`; a run of ' +
-    'fewer than all frameworks and forms prints its table and leaves this page alone ' +
-    '(unless given `--write`). ' +
-    '`--v8=""` gives V8’s defaults, to see the difference.',
+    '[--forms=bare,noop] [--runs=N] [--jobs=N] [--connections=N] [--v8="flags"] ' +
+    '[--keep=DIR]`; a run of fewer than all frameworks and forms prints its table and leaves ' +
+    'this page alone (unless given `--write`). `--v8=""` gives V8’s defaults; `--keep=DIR` ' +
+    'keeps every dump, for callgrind_annotate (add `--perf-basic-prof` to `--v8` to name the ' +
+    'JavaScript functions from /tmp/perf-PID.map).',
 ];
 
 function parseOptions(argv: readonly string[]): Options {
@@ -329,7 +411,7 @@ function parseOptions(argv: readonly string[]): Options {
     else positional.push(arg);
   }
   for (const name of flags.keys()) {
-    if (!['runs', 'jobs', 'connections', 'forms', 'v8'].includes(name))
+    if (!['runs', 'jobs', 'connections', 'forms', 'v8', 'keep'].includes(name))
       throw new Error(`unknown option --${name}`);
   }
   const [warmArg, measuredArg, ...names] = positional;
@@ -353,12 +435,13 @@ function parseOptions(argv: readonly string[]): Options {
     warm: integer(warmArg, 6000, 0),
     measured: integer(measuredArg, 2000, 1),
     runs: integer(flags.get('runs'), 3, 1),
-    jobs: integer(flags.get('jobs'), 2, 1),
+    jobs: integer(flags.get('jobs'), 1, 1),
     connections: integer(flags.get('connections'), DEFAULT_CONNECTIONS, 1),
     v8Flags: v8 === undefined ? DEFAULT_V8_FLAGS : v8.split(/\s+/).filter((flag) => flag !== ''),
     frameworks,
     forms,
     write,
+    keep: flags.get('keep'),
   };
 }
 
