@@ -75,6 +75,24 @@ describe('applyHeaderChanges', () => {
     ]);
   });
 
+  it('matches names written lower-case or canonical, as proxies write them', () => {
+    const rawHeaders = ['Host', 'internal', 'x-forwarded-for', '10.0.0.1', 'X-Forwarded-Host', 'a'];
+    const message = { headers: { host: 'internal' }, rawHeaders };
+    applyHeaderChanges(message, [
+      { name: 'host', value: 'example.com' },
+      { name: 'x-forwarded-for', value: '192.0.2.1' },
+      { name: 'x-forwarded-host', value: 'example.com' },
+    ]);
+    expect(rawHeaders).toEqual([
+      'Host',
+      'example.com',
+      'x-forwarded-for',
+      '192.0.2.1',
+      'X-Forwarded-Host',
+      'example.com',
+    ]);
+  });
+
   it('leaves the request alone when there is nothing to change', () => {
     const rawHeaders = ['Host', 'a'];
     const message = { headers: { host: 'a' }, rawHeaders };

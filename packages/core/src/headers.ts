@@ -147,6 +147,9 @@ function changeIndex(changes: readonly HeaderChange[], name: string): number {
  */
 function sameName(lower: string, name: string): boolean {
   if (lower.length !== name.length) return false;
+  // Proxies write names lower-case (nginx's proxy_set_header as configured,
+  // HTTP/2) or canonical (`Host`): one comparison each, before the loop.
+  if (name === lower || name === canonicalName(lower)) return true;
   for (let i = 0; i < name.length; i++) {
     let c = name.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) c |= 0x20; // A-Z to a-z
@@ -155,10 +158,20 @@ function sameName(lower: string, name: string): boolean {
   return true;
 }
 
-/** `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines. */
+/**
+ * `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines and
+ * to compare names; kept per name (the engine changes a fixed set of them).
+ */
 function canonicalName(name: string): string {
-  return name.replace(
-    /(^|-)([a-z])/g,
-    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
-  );
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    canonical = name.replace(
+      /(^|-)([a-z])/g,
+      (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+    );
+    if (canonicalNames.size < 64) canonicalNames.set(name, canonical);
+  }
+  return canonical;
 }
+
+const canonicalNames = new Map<string, string>();

@@ -1,4 +1,12 @@
-import { isIPv4, isIPv6, isObfuscatedIdentifier, isPort, parseIPv4, unmapIPv4 } from './address.js';
+import {
+  isIPv4,
+  isIPv6,
+  isObfuscatedIdentifier,
+  isPort,
+  parseIPv4,
+  peerAddressOf,
+  unmapIPv4,
+} from './address.js';
 import { hostnameOf, parseHost } from './host.js';
 import { ListReader, windowOf } from './list.js';
 import { parseNode } from './node.js';
@@ -99,6 +107,23 @@ describe('addresses', () => {
     ['_a b', false],
   ])('isObfuscatedIdentifier(%j) is %s', (text, expected) => {
     expect(isObfuscatedIdentifier(text)).toBe(expected);
+  });
+});
+
+describe('peerAddressOf', () => {
+  it('answers each peer for itself, whatever the peer before it', () => {
+    // It keeps its last answer: alternating peers must not get each other's.
+    const cases: [string, string][] = [
+      ['::ffff:10.0.0.5', '10.0.0.5'],
+      ['10.0.0.6', '10.0.0.6'],
+      ['fe80::1%eth0', 'fe80::1'],
+      ['::ffff:10.0.0.5', '10.0.0.5'],
+      ['2001:db8::1', '2001:db8::1'],
+    ];
+    for (const [peer, expected] of [...cases, ...cases.reverse()]) {
+      expect(peerAddressOf(peer)).toBe(expected);
+      expect(peerAddressOf(peer)).toBe(expected);
+    }
   });
 });
 
