@@ -23,8 +23,24 @@ export interface ParsedHost {
 /** Why a host was refused, for the malformed-header log line. */
 export const INVALID_HOST = 'not a host name or address with an optional port 1-65535';
 
-/** Parses a forwarded host, or returns undefined when it is not a valid one. */
+/**
+ * Parses a forwarded host, or returns undefined when it is not a valid one.
+ * Keeps its last answer: an app is reached under a few host names, so the
+ * same one comes again and again, and one comparison costs less than the
+ * character checks (the answer is a frozen object, safe to share).
+ */
 export function parseHost(text: string): ParsedHost | undefined {
+  if (text === lastHost) return lastParsed;
+  const parsed = parseHostOnce(text);
+  lastHost = text;
+  lastParsed = parsed;
+  return parsed;
+}
+
+let lastHost = '';
+let lastParsed: ParsedHost | undefined;
+
+function parseHostOnce(text: string): ParsedHost | undefined {
   let end: number;
   if (text.charCodeAt(0) === 0x5b /* [ */) {
     const close = text.indexOf(']');
@@ -38,11 +54,11 @@ export function parseHost(text: string): ParsedHost | undefined {
       if (!isNameChar(text.charCodeAt(i))) return undefined;
     }
   }
-  if (end === text.length) return { hostname: text, port: undefined };
+  if (end === text.length) return Object.freeze({ hostname: text, port: undefined });
   if (text.charCodeAt(end) !== 0x3a /* : */) return undefined;
   const port = portNumber(text, end + 1);
   if (port === -1) return undefined;
-  return { hostname: text.slice(0, end), port };
+  return Object.freeze({ hostname: text.slice(0, end), port });
 }
 
 /** RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~", by char code. */
@@ -71,6 +87,18 @@ function isNameChar(c: number): boolean {
  */
 export function hostnameOf(host: string | undefined): string | undefined {
   if (host === undefined || host === '') return undefined;
+  // The last answer, kept, as parseHost keeps its own.
+  if (host === lastHostHeader) return lastHostname;
+  const hostname = hostnameOnce(host);
+  lastHostHeader = host;
+  lastHostname = hostname;
+  return hostname;
+}
+
+let lastHostHeader = '';
+let lastHostname = '';
+
+function hostnameOnce(host: string): string {
   const start = host.charCodeAt(0) === 0x5b /* [ */ ? host.indexOf(']') + 1 : 0;
   const colon = host.indexOf(':', start);
   return colon === -1 ? host : host.slice(0, colon);

@@ -221,6 +221,28 @@ function lastElements(value: string, limit: number): { text: string; start: numb
   return elements;
 }
 
+describe('parseHost and hostnameOf keep their last answer', () => {
+  it('answers each host for itself, whatever the host before it', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(parseHost('a.example:8080')).toEqual({ hostname: 'a.example', port: 8080 });
+      expect(parseHost('evil.example/x')).toBeUndefined();
+      expect(parseHost('evil.example/x')).toBeUndefined();
+      expect(parseHost('a.example')).toEqual({ hostname: 'a.example', port: undefined });
+      expect(parseHost('a.example:0')).toBeUndefined();
+      expect(hostnameOf('b.example:81')).toBe('b.example');
+      expect(hostnameOf('[::1]:81')).toBe('[::1]');
+      expect(hostnameOf('[::1]:81')).toBe('[::1]');
+      expect(hostnameOf('b.example')).toBe('b.example');
+    }
+  });
+
+  it('shares a frozen answer', () => {
+    const parsed = parseHost('c.example:8443');
+    expect(Object.isFrozen(parsed)).toBe(true);
+    expect(parseHost('c.example:8443')).toBe(parsed);
+  });
+});
+
 describe('ListReader and windowOf', () => {
   it('takes the last elements, newest first, with their offsets', () => {
     const value = 'a, b,c';

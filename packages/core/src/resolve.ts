@@ -477,7 +477,7 @@ function applyTrustedHeaders(
         client = chain.client;
         ips = chain.ips;
         if (hopTrust !== undefined && ips.length > 0) hostCount = ips.length;
-        changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
+        if (!chain.whole) changes = cutTo(changes, 'x-forwarded-for', value, chain.start);
         clientHeader = 'X-Forwarded-For';
         trace?.read('x-forwarded-for', value, chain.start);
       }
@@ -500,7 +500,7 @@ function applyTrustedHeaders(
         if (chain instanceof MalformedProxyHeaderError) return chain;
         if (chain !== undefined) {
           forwardedHost = chain.host;
-          changes = cutTo(changes, 'x-forwarded-host', value, chain.start);
+          if (!chain.whole) changes = cutTo(changes, 'x-forwarded-host', value, chain.start);
           trace?.read('x-forwarded-host', value, chain.start);
         }
       }
@@ -508,7 +508,11 @@ function applyTrustedHeaders(
     if (plan.forwardedProto) {
       const value = single(headers['x-forwarded-proto']);
       if (value !== undefined) {
-        const proto = readSingleValue('X-Forwarded-Proto', value);
+        // What proxies send, taken as it is; anything else is read and checked.
+        const proto =
+          value === 'https' || value === 'http'
+            ? value
+            : readSingleValue('X-Forwarded-Proto', value);
         if (proto instanceof MalformedProxyHeaderError) return proto;
         forwardedProto = proto;
         trace?.read('x-forwarded-proto', value, 0);
@@ -546,7 +550,7 @@ function applyTrustedHeaders(
         // it, is stripped here and follows it.
         const local = view.path !== originForm(input.url) ? options.urlPrefix : '';
         view.prefix = prefix + local;
-        changes = cutTo(changes, 'x-forwarded-prefix', value, chain.start);
+        if (!chain.whole) changes = cutTo(changes, 'x-forwarded-prefix', value, chain.start);
         trace?.read('x-forwarded-prefix', value, chain.start);
         trace?.from('prefix', 'X-Forwarded-Prefix');
       }
@@ -554,7 +558,10 @@ function applyTrustedHeaders(
   }
 
   if (forwardedProto !== '') {
-    const proto = forwardedProto.toLowerCase();
+    const proto =
+      forwardedProto === 'https' || forwardedProto === 'http'
+        ? forwardedProto
+        : forwardedProto.toLowerCase();
     if (proto !== 'http' && proto !== 'https') {
       return new MalformedProxyHeaderError(protoHeader, 'not "http" or "https"', forwardedProto);
     }

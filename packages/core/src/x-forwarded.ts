@@ -23,6 +23,8 @@ export interface ForwardedChain {
   readonly ips: string[];
   /** Where the window starts in the header value. */
   readonly start: number;
+  /** Whether the window is the whole value as it came (nothing to cut or trim). */
+  readonly whole: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export function readForwardedFor(
     if (hopTrust !== undefined && !hopTrust(node.address)) break;
   }
   if (ips.length > 1) ips.reverse();
-  return { client, ips, start: reader.start };
+  return { client, ips, start: reader.start, whole: isWhole(reader) };
 }
 
 /** The trusted part of `X-Forwarded-Host`: the oldest host inside the window. */
@@ -58,6 +60,8 @@ export interface ForwardedHostChain {
   readonly host: string;
   /** Where the window starts in the header value. */
   readonly start: number;
+  /** Whether the window is the whole value as it came (nothing to cut or trim). */
+  readonly whole: boolean;
 }
 
 /**
@@ -77,7 +81,16 @@ export function readForwardedHost(
     host = unquote(reader.text);
     if (host === undefined) return malformed(header, INVALID_QUOTING, value);
   }
-  return host === undefined ? undefined : { host, start: reader.start };
+  return host === undefined ? undefined : { host, start: reader.start, whole: isWhole(reader) };
+}
+
+/**
+ * Whether the reader's window is its whole value, untrimmed: it starts at 0
+ * and its oldest element (the last read, trimmed) is the value itself, as
+ * for most headers, which hold one element. The header is then left as it is.
+ */
+function isWhole(reader: ListReader): boolean {
+  return reader.start === 0 && reader.text === reader.value;
 }
 
 /**
