@@ -93,6 +93,25 @@ describe('applyHeaderChanges', () => {
     ]);
   });
 
+  it('matches no line for a change name that is not lower-case, as the name says', () => {
+    const rawHeaders = ['X-Forwarded-For', 'v1', 'HOST', 'a', 'host', 'b'];
+    const message = { headers: {}, rawHeaders };
+    applyHeaderChanges(message, [
+      { name: 'X-Forwarded-For', value: 'c0' },
+      { name: 'HOST', value: undefined },
+    ]);
+    expect(rawHeaders).toEqual([
+      'X-Forwarded-For',
+      'v1',
+      'HOST',
+      'a',
+      'host',
+      'b',
+      'X-Forwarded-For',
+      'c0',
+    ]);
+  });
+
   it('leaves the request alone when there is nothing to change', () => {
     const rawHeaders = ['Host', 'a'];
     const message = { headers: { host: 'a' }, rawHeaders };

@@ -31,11 +31,12 @@ export function applyHeaderChanges(
 ): void {
   if (changes.length === 0) return;
   const { headers, rawHeaders } = message;
-  const slots = nodeSlotsOf(message);
+  // Node's count of the lines its views read (-1 without Node's slots); past
+  // it (a request over the cap) rawHeaders may hold lines that `headers` does
+  // not. Read once: a symbol read on Node's request costs a lookup each time.
+  const count = nodeCountOf(message);
   const length = rawHeaders.length;
-  // Node's count of the lines its views read; past it (a request over the
-  // cap) rawHeaders may hold lines that `headers` does not.
-  const counted = slots === undefined ? length : Math.min(slots.countOf(message), length);
+  const counted = count === -1 ? length : Math.min(count, length);
   let keptCounted = -1;
   for (const change of changes) {
     // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a header by name is the point
@@ -76,13 +77,16 @@ export function applyHeaderChanges(
   }
   // Appended lines count only when every line did: an over-the-cap request
   // is only ever stripped, never given new lines.
-  slots?.update(message, keptCounted === -1 ? rawHeaders.length : keptCounted);
+  if (count !== -1 && nodeSlots !== undefined) {
+    nodeSlots.update(message, keptCounted === -1 ? rawHeaders.length : keptCounted, count);
+  }
 }
 
 /** Node's private slots on `IncomingMessage` that `headersDistinct` reads. */
 interface NodeSlots {
   countOf(message: object): number;
-  update(message: object, count: number): void;
+  /** Sets the count to `lines` (when it was not `before`) and drops a distinct view built before. */
+  update(message: object, lines: number, before: number): void;
 }
 
 /**
@@ -95,14 +99,18 @@ interface NodeSlots {
 let nodeSlots: NodeSlots | undefined;
 const withoutSlots = new WeakSet();
 
-function nodeSlotsOf(message: object): NodeSlots | undefined {
-  if (nodeSlots !== undefined) return nodeSlots.countOf(message) >= 0 ? nodeSlots : undefined;
+/** Node's line count on `message`, or -1 when it has none (not Node's request). */
+function nodeCountOf(message: object): number {
+  if (nodeSlots !== undefined) return nodeSlots.countOf(message);
   const proto = Object.getPrototypeOf(message) as object | null;
-  if (proto === null || withoutSlots.has(proto)) return undefined;
+  if (proto === null || withoutSlots.has(proto)) return -1;
   const found = findNodeSlots(message, proto);
-  if (found === undefined) withoutSlots.add(proto);
-  else nodeSlots = found;
-  return found;
+  if (found === undefined) {
+    withoutSlots.add(proto);
+    return -1;
+  }
+  nodeSlots = found;
+  return found.countOf(message);
 }
 
 function findNodeSlots(message: object, proto: object): NodeSlots | undefined {
@@ -121,9 +129,9 @@ function findNodeSlots(message: object, proto: object): NodeSlots | undefined {
       const value = (target as Record<symbol, unknown>)[count];
       return typeof value === 'number' ? value : -1;
     },
-    update(target, lines) {
+    update(target, lines, before) {
       const fields = target as Record<symbol, unknown>;
-      fields[count] = lines;
+      if (lines !== before) fields[count] = lines;
       if (distinct !== undefined && fields[distinct] != null) fields[distinct] = null;
     },
   };
@@ -147,8 +155,11 @@ function changeIndex(changes: readonly HeaderChange[], name: string): number {
  */
 function sameName(lower: string, name: string): boolean {
   if (lower.length !== name.length) return false;
-  // Proxies write names lower-case (nginx's proxy_set_header as configured,
-  // HTTP/2) or canonical (`Host`): one comparison each, before the loop.
+  // A change name with an upper-case letter matches no line (the loop below
+  // lower-cases only the line's name). Proxies write names lower-case
+  // (HTTP/2, nginx's proxy_set_header as configured) or canonical (`Host`):
+  // one comparison each, before the loop.
+  if (hasUpperCase(lower)) return false;
   if (name === lower || name === canonicalName(lower)) return true;
   for (let i = 0; i < name.length; i++) {
     let c = name.charCodeAt(i);
@@ -175,3 +186,15 @@ function canonicalName(name: string): string {
 }
 
 const canonicalNames = new Map<string, string>();
+
+/** Whether `name` holds A-Z; kept per name, as the canonical forms are. */
+function hasUpperCase(name: string): boolean {
+  let upper = upperCaseNames.get(name);
+  if (upper === undefined) {
+    upper = /[A-Z]/.test(name);
+    if (upperCaseNames.size < 64) upperCaseNames.set(name, upper);
+  }
+  return upper;
+}
+
+const upperCaseNames = new Map<string, boolean>();
