@@ -282,20 +282,27 @@ function notes(results: BenchResults): string[] {
       'profiles (`node --cpu-prof`) agree: our functions are about 5% of the server’s samples, ' +
       'the kernel (writev above all) and Node’s HTTP machinery most of the rest.',
     '- Instructions, counted by callgrind with the same apps and headers ' +
-      '([instructions.md](instructions.md), `pnpm bench:instructions`, the median of three ' +
-      'runs of each form, with their spread) move far less than timings with the load on the ' +
-      'machine, so they show differences the timings drown. Counts made before 2026-12-07 ' +
-      'could jump by about 50,000 instructions per request in Fastify from run to run (the ' +
-      'counted requests sometimes ran deoptimized code: instructions.md says why) and are not ' +
-      'comparable with later ones. In the run of 2026-11-25 they put the adapters at 100.2% of bare ' +
-      'Express (whose own getters cost more than ours), 94.8% of bare Fastify and 98.0% of ' +
-      "bare Koa, against 97.0%, 65.3% and 97.3% for the frameworks' own trust settings. They " +
-      'found two costs of the core, removed on 2026-11-25: looking for untrusted proxy headers ' +
-      'with `headers[name]` in a loop (a megamorphic keyed read, about 15 ns for an absent ' +
-      'header, against under 2 ns for a read with a constant key, which it now uses), and ' +
-      '`applyHeaderChanges` rewriting every `rawHeaders` line and lower-casing names to compare ' +
-      'them (127 ns a call in a loop, now 46 ns). The two were about 2,000 instructions per ' +
-      'request in Fastify and in Koa (by hand).',
+      '([instructions.md](instructions.md), `pnpm bench:instructions`: three runs of each ' +
+      'form, one server at a time, median and spread) move far less than timings with the load ' +
+      'on the machine, so they show differences the timings drown: since 2026-12-07 the runs ' +
+      'of a form agree within about 1%. Counts made before that date could jump by 40,000 to ' +
+      '50,000 instructions per request from run to run, for two reasons instructions.md ' +
+      'gives (deoptimizations on the counted connections, and a state of V8 in which every ' +
+      '`process.nextTick` goes through its runtime, whatever the form; such runs are now ' +
+      'discarded), and are not comparable with later ones. Read function by function (with ' +
+      "V8's `--perf-basic-prof` names), the adapters' added instructions are the core's work " +
+      'per request, the same in the three frameworks: on 2026-12-07 about 1,200 in ' +
+      '`applyTrustedHeaders`, 1,000 in `applyHeaderChanges` (the nginx case rewrites Host), ' +
+      '500 parsing the client address, 400 in `resolve` itself and a few hundred each in ' +
+      'reading the lists; Fastify adds its `onRequest` hook (about 1,200 for a hook that does ' +
+      'nothing) and Koa saves its own getters. That day took about 2,500 off (the last peer ' +
+      'address, forwarded host and Host name kept, `X-Forwarded-Proto: https` taken as it is, ' +
+      'a one-element list not trimmed twice, Node’s header count read once). Earlier, on ' +
+      '2026-11-25, counts had found two costs, removed then: looking for untrusted proxy ' +
+      'headers with `headers[name]` in a loop (a megamorphic keyed read, about 15 ns for an ' +
+      'absent header, against under 2 ns for a read with a constant key, which it now uses), ' +
+      'and `applyHeaderChanges` rewriting every `rawHeaders` line and lower-casing names to ' +
+      'compare them (127 ns a call in a loop, then 46 ns).',
     '- Express switches each request’s prototype (`Object.setPrototypeOf(req, app.request)`), ' +
       'and after that V8 gives every property added to the request a new hidden class: in a ' +
       'plain Node server (by hand, 30,000 requests) adding one cost 1,085 ns against 60 ns ' +
