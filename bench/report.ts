@@ -295,7 +295,7 @@ function notes(results: BenchResults): string[] {
       '`applyTrustedHeaders`, 1,000 in `applyHeaderChanges` (the nginx case rewrites Host), ' +
       '500 parsing the client address, 400 in `resolve` itself and a few hundred each in ' +
       'reading the lists; Fastify adds its `onRequest` hook (about 1,200 for a hook that does ' +
-      'nothing) and Koa saves its own getters. That day took about 2,500 off (the last peer ' +
+      'nothing) and Koa saves its own getters. That day took about 2,300 off (the last peer ' +
       'address, forwarded host and Host name kept, `X-Forwarded-Proto: https` taken as it is, ' +
       'a one-element list not trimmed twice, Node’s header count read once). Earlier, on ' +
       '2026-11-25, counts had found two costs, removed then: looking for untrusted proxy ' +
