@@ -159,8 +159,9 @@ function sameName(lower: string, name: string): boolean {
   // lower-cases only the line's name). Proxies write names lower-case
   // (HTTP/2, nginx's proxy_set_header as configured) or canonical (`Host`):
   // one comparison each, before the loop.
-  if (hasUpperCase(lower)) return false;
-  if (name === lower || name === canonicalName(lower)) return true;
+  const canonical = canonicalOf(lower);
+  if (canonical === null) return false;
+  if (name === lower || name === canonical) return true;
   for (let i = 0; i < name.length; i++) {
     let c = name.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) c |= 0x20; // A-Z to a-z
@@ -169,32 +170,26 @@ function sameName(lower: string, name: string): boolean {
   return true;
 }
 
-/**
- * `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines and
- * to compare names; kept per name (the engine changes a fixed set of them).
- */
+/** `x-forwarded-host` → `X-Forwarded-Host`, for appended raw header lines. */
 function canonicalName(name: string): string {
-  let canonical = canonicalNames.get(name);
+  return name.replace(
+    /(^|-)([a-z])/g,
+    (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
+}
+
+/**
+ * The canonical form of a change name, or null when the name holds an
+ * upper-case letter (it then matches no line); kept per name, since the
+ * engine changes a fixed set of them.
+ */
+function canonicalOf(lower: string): string | null {
+  let canonical = canonicalForms.get(lower);
   if (canonical === undefined) {
-    canonical = name.replace(
-      /(^|-)([a-z])/g,
-      (_match, dash: string, letter: string) => dash + letter.toUpperCase(),
-    );
-    if (canonicalNames.size < 64) canonicalNames.set(name, canonical);
+    canonical = /[A-Z]/.test(lower) ? null : canonicalName(lower);
+    if (canonicalForms.size < 64) canonicalForms.set(lower, canonical);
   }
   return canonical;
 }
 
-const canonicalNames = new Map<string, string>();
-
-/** Whether `name` holds A-Z; kept per name, as the canonical forms are. */
-function hasUpperCase(name: string): boolean {
-  let upper = upperCaseNames.get(name);
-  if (upper === undefined) {
-    upper = /[A-Z]/.test(name);
-    if (upperCaseNames.size < 64) upperCaseNames.set(name, upper);
-  }
-  return upper;
-}
-
-const upperCaseNames = new Map<string, boolean>();
+const canonicalForms = new Map<string, string | null>();
