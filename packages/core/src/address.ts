@@ -9,6 +9,7 @@
  * interface of the sender's host and mean nothing here.
  */
 import ipaddr from 'ipaddr.js';
+import { keepLast } from './keep-last.js';
 
 /** The longest textual IPv6 address (`ffff:...:255.255.255.255`). */
 const MAX_IPV6_LENGTH = 45;
@@ -99,19 +100,12 @@ const MAPPED_PREFIX = '::ffff:';
  * unwrapped. Only the peer, from the kernel: a zone in a forwarded address
  * stays refused (D3).
  */
-export function peerAddressOf(address: string): string {
-  // The last answer, kept: behind a proxy nearly every request comes from
-  // the same peer, and one comparison costs less than the scans below.
-  if (address === lastPeer) return lastPeerAddress;
+export const peerAddressOf: (address: string) => string = keepLast((address) => {
+  // Kept per last peer (keepLast): behind a proxy nearly every request comes
+  // from the same one, and one comparison costs less than the scans here.
   const zone = address.indexOf('%');
-  const result = unmapIPv4(zone === -1 ? address : address.slice(0, zone));
-  lastPeer = address;
-  lastPeerAddress = result;
-  return result;
-}
-
-let lastPeer = '';
-let lastPeerAddress = '';
+  return unmapIPv4(zone === -1 ? address : address.slice(0, zone));
+});
 
 export function unmapIPv4(address: string): string {
   if (address.length > MAPPED_PREFIX.length && address.startsWith(MAPPED_PREFIX)) {

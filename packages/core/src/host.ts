@@ -11,6 +11,7 @@
  * malformed.
  */
 import { isIPv6, portNumber } from './address.js';
+import { keepLast } from './keep-last.js';
 
 /** A parsed host. */
 export interface ParsedHost {
@@ -29,16 +30,7 @@ export const INVALID_HOST = 'not a host name or address with an optional port 1-
  * same one comes again and again, and one comparison costs less than the
  * character checks (the answer is a frozen object, safe to share).
  */
-export function parseHost(text: string): ParsedHost | undefined {
-  if (text === lastHost) return lastParsed;
-  const parsed = parseHostOnce(text);
-  lastHost = text;
-  lastParsed = parsed;
-  return parsed;
-}
-
-let lastHost = '';
-let lastParsed: ParsedHost | undefined;
+export const parseHost: (text: string) => ParsedHost | undefined = keepLast(parseHostOnce);
 
 function parseHostOnce(text: string): ParsedHost | undefined {
   let end: number;
@@ -87,16 +79,11 @@ function isNameChar(c: number): boolean {
  */
 export function hostnameOf(host: string | undefined): string | undefined {
   if (host === undefined || host === '') return undefined;
-  // The last answer, kept, as parseHost keeps its own.
-  if (host === lastHostHeader) return lastHostname;
-  const hostname = hostnameOnce(host);
-  lastHostHeader = host;
-  lastHostname = hostname;
-  return hostname;
+  return hostnameKept(host);
 }
 
-let lastHostHeader = '';
-let lastHostname = '';
+/** The last answer kept, as for `parseHost`. */
+const hostnameKept = keepLast(hostnameOnce);
 
 function hostnameOnce(host: string): string {
   const start = host.charCodeAt(0) === 0x5b /* [ */ ? host.indexOf(']') + 1 : 0;

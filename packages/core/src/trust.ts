@@ -9,6 +9,7 @@
 import ipaddr from 'ipaddr.js';
 import { isIPv4, parseIPv4, parseIPv6 } from './address.js';
 import { WaitressProxyConfigError } from './errors.js';
+import { keepLast } from './keep-last.js';
 
 /**
  * Decides whether an address belongs to a trusted proxy. It receives the
@@ -306,14 +307,7 @@ function matcherFor(table: TrustTable): TrustMatcher {
   const v6Exact = new Set([...exact].filter((entry) => entry.includes(':')));
   // The last answer, kept: behind a proxy nearly every request comes from
   // the same peer address. The table never changes, so the answer cannot.
-  let lastAddress = '';
-  let lastTrusted = false;
-  return (address) => {
-    if (address === lastAddress) return lastTrusted;
-    lastTrusted = match(address);
-    lastAddress = address;
-    return lastTrusted;
-  };
+  return keepLast(match);
 
   function match(address: string): boolean {
     const v4 = parseIPv4(address);
