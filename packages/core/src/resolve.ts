@@ -509,10 +509,7 @@ function applyTrustedHeaders(
       const value = single(headers['x-forwarded-proto']);
       if (value !== undefined) {
         // What proxies send, taken as it is; anything else is read and checked.
-        const proto =
-          value === 'https' || value === 'http'
-            ? value
-            : readSingleValue('X-Forwarded-Proto', value);
+        const proto = isScheme(value) ? value : readSingleValue('X-Forwarded-Proto', value);
         if (proto instanceof MalformedProxyHeaderError) return proto;
         forwardedProto = proto;
         trace?.read('x-forwarded-proto', value, 0);
@@ -558,10 +555,7 @@ function applyTrustedHeaders(
   }
 
   if (forwardedProto !== '') {
-    const proto =
-      forwardedProto === 'https' || forwardedProto === 'http'
-        ? forwardedProto
-        : forwardedProto.toLowerCase();
+    const proto = isScheme(forwardedProto) ? forwardedProto : forwardedProto.toLowerCase();
     if (proto !== 'http' && proto !== 'https') {
       return new MalformedProxyHeaderError(protoHeader, 'not "http" or "https"', forwardedProto);
     }
@@ -631,6 +625,11 @@ function cutTo(
   if (window === value) return changes;
   (changes ??= []).push({ name, value: window });
   return changes;
+}
+
+/** `http` or `https` exactly, as proxies send it: taken without reading it again. */
+function isScheme(text: string): text is 'http' | 'https' {
+  return text === 'https' || text === 'http';
 }
 
 function isDefaultPort(port: number, scheme: 'http' | 'https'): boolean {
