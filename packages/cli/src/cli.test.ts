@@ -55,7 +55,7 @@ describe('waitress-proxy explain', () => {
         'host shop.example from Host (the Host header)',
         "port 8080 from listening port (the app's own port)",
         'to change: localhost sent X-Forwarded-For, X-Forwarded-Proto but is not a trusted ' +
-          'proxy; if it is your proxy, add "localhost" to trustedProxy (a Unix-socket peer has ' +
+          'proxy; if it is your proxy, add "unix" to trustedProxy (a Unix-socket peer has ' +
           'no address: "127.0.0.1" and "loopback" do not match it).',
         '',
       ].join('\n'),

@@ -16,7 +16,7 @@ import type {
   ResolveTrace,
   TracedField,
 } from './resolve.js';
-import { UNKNOWN_PEER, matchingEntry } from './trust.js';
+import { UNKNOWN_PEER, matchingEntry, trustedProxyAdvice } from './trust.js';
 
 /** What became of one proxy header the request carried. */
 export type HeaderOutcome =
@@ -244,11 +244,7 @@ function adviceFor(
   } else if (!peer.trusted && sent.length > 0) {
     advice.push(
       `${peer.compared} sent ${sent.join(', ')} but is not a trusted proxy; if it is your ` +
-        `proxy, add "${peer.compared}" to trustedProxy` +
-        (peer.compared === 'localhost'
-          ? ' (a Unix-socket peer has no address: "127.0.0.1" and "loopback" do not match it)'
-          : '') +
-        '.',
+        `proxy, ${trustedProxyAdvice(peer.compared)}.`,
     );
   }
   if (error instanceof HostNotAllowedError) {

@@ -1401,7 +1401,7 @@ describe('resolve', () => {
     const trap =
       "waitress-proxy: A Unix-socket peer sent proxy headers, but trustedProxy does not match it: a socket peer has no address, so '127.0.0.1' and 'loopback' do not trust it. If your proxy connects over this socket, add 'unix' to trustedProxy (and let only the proxy open the socket: mode 660, the group of the proxy).";
     const removed =
-      'waitress-proxy: Removed untrusted headers (X-Forwarded-For) from "localhost", which is not a trusted proxy. If it is your proxy, add "localhost" to trustedProxy; otherwise a client sent them, and the proxy in front should remove them.';
+      'waitress-proxy: Removed untrusted headers (X-Forwarded-For) from "localhost", which is not a trusted proxy. If it is your proxy, add "unix" to trustedProxy (a Unix-socket peer has no address: "127.0.0.1" and "loopback" do not match it); otherwise a client sent them, and the proxy in front should remove them.';
     expect(logger.messages).toEqual([trap, removed, removed]);
   });
 

@@ -27,7 +27,7 @@ import { windowOf } from './list.js';
 import type { ForwardedNode } from './node.js';
 import { PROXY_HEADER_NAMES, planOf } from './options.js';
 import type { CompiledOptions, ProxyHeaderName, ProxyLogger, ResolvePlan } from './options.js';
-import { UNIX_SOCKET_PEER, UNKNOWN_PEER } from './trust.js';
+import { UNIX_SOCKET_PEER, UNKNOWN_PEER, trustedProxyAdvice } from './trust.js';
 import {
   readClientIp,
   readForwardedFor,
@@ -674,7 +674,8 @@ function removeUntrusted(
 /**
  * The warning for removed headers: names the peer as the engine compared it
  * and says which fix fits, since the peer may be the very proxy the user
- * meant to trust (a Unix-socket nginx is `localhost`, not `127.0.0.1`).
+ * meant to trust (a Unix-socket nginx is `localhost`, trusted by `'unix'`, not
+ * by `127.0.0.1`).
  */
 function untrustedHeadersWarning(
   removed: readonly string[],
@@ -692,7 +693,7 @@ function untrustedHeadersWarning(
   if (peerUntrusted) {
     return (
       `waitress-proxy: Removed untrusted headers (${names}) from "${peerAddress}", which is ` +
-      `not a trusted proxy. If it is your proxy, add "${peerAddress}" to trustedProxy; ` +
+      `not a trusted proxy. If it is your proxy, ${trustedProxyAdvice(peerAddress)}; ` +
       'otherwise a client sent them, and the proxy in front should remove them.'
     );
   }

@@ -92,6 +92,19 @@ const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
 export const UNIX_SOCKET_PEER = 'localhost';
 
 /**
+ * What to add to `trustedProxy` to trust `peer` (as the engine compared it),
+ * in the advice of warnings and `explain`: the peer itself, or `unix` for a
+ * Unix-socket peer, the spelling the docs use (waitress's `localhost` works
+ * too), with why the loopback entries do not match it.
+ */
+export function trustedProxyAdvice(peer: string): string {
+  return peer === UNIX_SOCKET_PEER
+    ? 'add "unix" to trustedProxy (a Unix-socket peer has no address: "127.0.0.1" and ' +
+        '"loopback" do not match it)'
+    : `add "${peer}" to trustedProxy`;
+}
+
+/**
  * The peer of a TCP connection Node no longer reports an address for (it
  * closed before the request was resolved): RFC 7239's name for an unknown
  * node. Only `'*'` or a function can trust it.
