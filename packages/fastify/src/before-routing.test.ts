@@ -7,9 +7,11 @@
  * and through a `serverFactory` one.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
+import { ServerResponse, createServer } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { waitressProxy } from './index.js';
@@ -306,6 +308,78 @@ describe('over HTTP/2 (h2c)', () => {
         'x-forwarded-proto': 'https',
       });
       expect(proxy).toMatchObject({ code: 'FST_ERR_BAD_URL', ...PROXY_VIEW });
+    } finally {
+      await fastify.close();
+    }
+  });
+});
+
+describe("fastify.routing from an 'upgrade' handler (no 'request' event: the hook resolves)", () => {
+  /**
+   * Sends one upgrade request from `peer` over a raw socket, the header
+   * `lines` as written, and returns the status and the JSON body of the
+   * answer the app writes on the socket.
+   */
+  async function upgrade(
+    port: number,
+    peer: string,
+    lines: readonly string[],
+  ): Promise<{ status: number; json: unknown }> {
+    if (!peer.startsWith('127.')) throw new Error(`refusing to send from non-loopback ${peer}`);
+    const head = ['GET /user/7 HTTP/1.1', 'Host: app.example', 'Connection: Upgrade'];
+    head.push('Upgrade: websocket');
+    for (let i = 0; i + 1 < lines.length; i += 2) head.push(`${lines[i]}: ${lines[i + 1]}`);
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress: peer }, () => {
+        socket.end(`${head.join('\r\n')}\r\n\r\n`);
+      });
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('end', () => {
+        resolve(received);
+      });
+      socket.on('error', reject);
+    });
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    return { status, json: JSON.parse(body) as unknown };
+  }
+
+  it('a stranger: no forged header reaches the route; the proxy: the resolved view; a malformed header: 400 through the error handler', async () => {
+    const fastify = Fastify();
+    const errors: unknown[] = [];
+    // Before the route: a route keeps the error handler of its registration.
+    fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+      errors.push(error.message);
+      void reply.status(error.statusCode ?? 500).send({ handled: error.message });
+    });
+    await fastify.register(waitressProxy, { ...OPTIONS, logger: new RecordingLogger() });
+    fastify.get('/user/:id', (request) => seen(request));
+    // Node hands an 'upgrade' listener the connection's net.Socket.
+    fastify.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket);
+      res.shouldKeepAlive = false;
+      res.on('finish', () => socket.end());
+      fastify.routing(req, res);
+    });
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const port = (fastify.server.address() as AddressInfo).port;
+    try {
+      const stranger = await upgrade(port, STRANGER, FORGED);
+      expect(stranger.status).toBe(200);
+      const { rawNames, ...view } = stranger.json as typeof STRANGER_VIEW;
+      const { rawNames: _names, ...expected } = STRANGER_VIEW;
+      expect(view).toEqual(expected);
+      expect(rawNames).toEqual(['host', 'connection', 'upgrade']);
+
+      const proxy = await upgrade(port, PROXY, FROM_PROXY);
+      expect(proxy).toMatchObject({ status: 200, json: PROXY_VIEW });
+
+      const malformed = await upgrade(port, PROXY, ['X-Forwarded-For', 'not an address']);
+      expect(malformed.status).toBe(400);
+      expect(errors).toEqual([expect.stringContaining('X-Forwarded-For')]);
     } finally {
       await fastify.close();
     }
