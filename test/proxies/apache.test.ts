@@ -1,8 +1,8 @@
 /**
  * Apache httpd as waitress's reverse-proxy documentation configures it:
  * ProxyPreserveHost On and X-Forwarded-Proto set; mod_proxy_http appends
- * X-Forwarded-For and X-Forwarded-Host itself, after what the client sent
- * (examples/apache/waitress-proxy.conf).
+ * X-Forwarded-For itself, after what the client sent, and sets
+ * X-Forwarded-Host, the client's removed (examples/apache/waitress-proxy.conf).
  */
 import { describeDeployment } from './support/deployment.js';
 

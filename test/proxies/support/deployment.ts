@@ -3,6 +3,8 @@
  * must pass, whatever the proxy. A deployment is a site file from examples/
  * plus the adapter options its README gives.
  */
+import { connect as connectTcp } from 'node:net';
+import { checkServerIdentity, connect as connectTls } from 'node:tls';
 import { APPS, FRAMEWORKS } from '../../../examples/demo/src/apps/index.js';
 import type { AppReport, Framework, RunningApp } from '../../../examples/demo/src/apps/index.js';
 import { makeCertificate } from '../../../examples/demo/src/certificate.js';
@@ -168,6 +170,39 @@ export function describeDeployment(title: string, deployment: Deployment): void 
         },
       );
 
+      // Without a Host line (HTTP/1.0 allows that), a proxy may skip the
+      // proxy headers it adds only when the request has one (Apache's
+      // mod_proxy appends X-Forwarded-Host only then) and pass the client's
+      // forged ones on alone.
+      // Apache refuses a request whose TLS SNI names a host when it has no
+      // Host line; without SNI it takes it.
+      it.each([
+        ['with', 'localhost'],
+        ['without', undefined],
+      ] as const)(
+        'an HTTP/1.0 request without Host (%s TLS SNI) cannot pass forged proxy headers through the proxy',
+        async (_with, servername) => {
+          const client = nextClientAddress();
+          const lines = Object.entries(FORGED_HEADERS).map(([name, value]) => `${name}: ${value}`);
+          const reply = await rawRequest(
+            running.proxy().port,
+            client,
+            running.ca(),
+            servername,
+            [`GET ${prefix}/whoami HTTP/1.0`, ...lines].join('\r\n'),
+          );
+          expect(reply.status).not.toBeGreaterThanOrEqual(500);
+          // A proxy may refuse such a request itself, or answer it without the app.
+          if (reply.status !== 200 || reply.body === '') return;
+          const report = JSON.parse(reply.body) as AppReport;
+          expect({ clientAddress: report.clientAddress, scheme: report.scheme }).toEqual({
+            clientAddress: client,
+            scheme: 'https',
+          });
+          expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+        },
+      );
+
       it('proxy headers forged straight to the app from an untrusted address are ignored and removed', async () => {
         const client = nextClientAddress();
         const appPort = running.app().port;
@@ -190,4 +225,47 @@ export function describeDeployment(title: string, deployment: Deployment): void 
       });
     });
   });
+}
+
+/**
+ * Sends `head` (request line and header lines, without the blank line) over
+ * TLS to 127.0.0.1:`port` from `from`, as written, and reads the answer to
+ * the end of the connection.
+ */
+async function rawRequest(
+  port: number,
+  from: string,
+  ca: string,
+  servername: string | undefined,
+  head: string,
+): Promise<{ status: number; body: string }> {
+  if (!from.startsWith('127.')) throw new Error(`not a loopback source: ${from}`);
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connectTls(
+      {
+        socket: connectTcp({ host: '127.0.0.1', port, localAddress: from }),
+        ca,
+        // Without SNI the certificate is still checked against the CA, and
+        // its name against localhost's, the name the certificate is for.
+        ...(servername === undefined ? {} : { servername }),
+        checkServerIdentity: (_host, certificate) => checkServerIdentity('localhost', certificate),
+      },
+      () => {
+        socket.write(`${head}\r\n\r\n`);
+      },
+    );
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => {
+      resolve(received);
+    });
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => {
+      socket.destroy(new Error('no answer in 10 s'));
+    });
+  });
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+  const split = text.indexOf('\r\n\r\n');
+  return { status, body: split === -1 ? '' : text.slice(split + 4) };
 }
