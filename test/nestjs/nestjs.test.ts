@@ -4,9 +4,11 @@
  * are removed, and a malformed header from the trusted proxy is a 400 through
  * Nest's own request pipeline, and its warning is seen (on the Fastify
  * platform Nest gives Fastify no logger: the plugin falls back to console).
- * On the Express platform, the module's MiddlewareConsumer and `app.use`
- * before `init()` both work; `app.use` after `init()` is the trap: the
- * middleware never runs, which no middleware can notice, hence the docs.
+ * On the Express platform, `app.use` before `init()` holds, also for the
+ * errors Nest raises before any route (the example's exception filter sees
+ * the client); the module's MiddlewareConsumer serves routes but misses those
+ * errors (the filter sees forged headers), and `app.use` after `init()` never
+ * runs at all, which no middleware can notice: hence the docs.
  */
 import { request } from 'node:http';
 import { startNest } from './serve.js';
@@ -32,10 +34,24 @@ afterAll(async () => {
   await nest.stop();
 });
 
-function get(port: number, peer: string, headers: Record<string, string>, path = '/') {
+function get(
+  port: number,
+  peer: string,
+  headers: Record<string, string>,
+  path = '/',
+  post?: string,
+) {
   return new Promise<{ status: number; body: unknown }>((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, localAddress: peer, path, headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress: peer,
+        path,
+        method: post === undefined ? 'GET' : 'POST',
+        headers: post === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        agent: false,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -52,7 +68,7 @@ function get(port: number, peer: string, headers: Record<string, string>, path =
       },
     );
     req.on('error', fail);
-    req.end();
+    req.end(post);
   });
 }
 
@@ -61,6 +77,38 @@ const PLATFORMS: readonly (readonly [string, NestApp])[] = [
   ['Express platform, app.use before init()', 'expressUseBeforeInit'],
   ['Fastify platform', 'fastify'],
 ];
+
+/** A stranger's forged proxy headers. */
+const FORGED = {
+  'x-forwarded-for': '6.6.6.6',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'evil.example',
+};
+
+let errors = 0;
+
+/**
+ * What the example's exception filter logged for a request to `path` (made
+ * unique with a query), from standard error.
+ */
+async function loggedFor(path: string): Promise<string | undefined> {
+  const find = () =>
+    stderr()
+      .split('\n')
+      .find((line) => line.includes(`error on ${path}:`));
+  await until(() => find() !== undefined);
+  return find();
+}
+
+/**
+ * Errors Nest raises before any route: a body that is not JSON, a path that
+ * does not decode. The exception filter must see the stranger, not its
+ * forged headers.
+ */
+const EARLY_ERRORS = [
+  ['a body that is not JSON', '/', '{'],
+  ['a path that does not decode', '/%zz', undefined],
+] as const;
 
 const forwarded = {
   'x-forwarded-for': '203.0.113.7',
@@ -100,6 +148,39 @@ describe.each(PLATFORMS)('NestJS 12, %s', (_name, app) => {
     await until(() => stderr().includes(line));
     expect(stderr()).toContain(line);
   });
+});
+
+describe.each([
+  ['Express platform, app.use before init()', 'expressUseBeforeInit'],
+  ['Fastify platform', 'fastify'],
+] as const)('NestJS 12, %s: errors before any route', (_name, app) => {
+  // Fastify answers a path that does not decode itself, before Nest: no filter runs.
+  it.each(app === 'fastify' ? EARLY_ERRORS.slice(0, 1) : EARLY_ERRORS)(
+    '%s from a stranger: the exception filter sees the stranger, and no forged header',
+    async (_what, path, body) => {
+      const unique = `${path}?e=${String(++errors)}`;
+      const { status } = await get(ports[app], STRANGER, FORGED, unique, body);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+      expect(await loggedFor(unique)).toBe(
+        `error on ${unique}: client ${STRANGER}, X-Forwarded-For (none)`,
+      );
+    },
+  );
+});
+
+describe('NestJS 12, Express platform, MiddlewareConsumer: why it is not the recommended form', () => {
+  it.each(EARLY_ERRORS)(
+    '%s from a stranger reaches the exception filter without passing the middleware, forged header included',
+    async (_what, path, body) => {
+      const unique = `${path}?e=${String(++errors)}`;
+      const { status } = await get(ports.express, STRANGER, FORGED, unique, body);
+      expect(status).toBe(400);
+      expect(await loggedFor(unique)).toBe(
+        `error on ${unique}: client ${STRANGER}, X-Forwarded-For 6.6.6.6`,
+      );
+    },
+  );
 });
 
 describe('NestJS 12, Express platform, the trap: app.use(waitressProxy(...)) after init()', () => {

@@ -6,9 +6,9 @@
  * `request.host`, `request.forwarded` on Fastify).
  */
 import 'reflect-metadata';
-import { Controller, Get, Module, Req } from '@nestjs/common';
-import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Catch, Controller, Get, Module, Req } from '@nestjs/common';
+import type { ArgumentsHost, MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
+import { BaseExceptionFilter, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -47,17 +47,39 @@ class ReportController {
   }
 }
 
+/**
+ * An exception filter that logs each error with the client address, as apps
+ * do, then answers as Nest does. It sees what the adapter resolved, also for
+ * errors Nest raises before any route (a body that is not JSON, a path that
+ * does not decode), provided the adapter ran first: on the Express platform,
+ * `app.use` before `init()` (see `createExpressApp`).
+ */
+@Catch()
+export class LoggingExceptionFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<PlatformRequest & { readonly url: string }>();
+    const forwardedFor = req.headers['x-forwarded-for'];
+    console.error(
+      `error on ${req.url}: client ${String(req.ip)}, X-Forwarded-For ` +
+        (typeof forwardedFor === 'string' ? forwardedFor : '(none)'),
+    );
+    super.catch(exception, host);
+  }
+}
+
 // A Nest module is an empty class its decorator describes.
 @Module({ controllers: [ReportController] })
 // eslint-disable-next-line @typescript-eslint/no-extraneous-class
 export class AppModule {}
 
 /**
- * The app module with waitressProxy applied the Nest way, through a
- * `MiddlewareConsumer`: Nest installs module middleware before it registers
- * any route, at `init()`, so the order holds however the app is started
- * (a test that calls `app.init()` first, say). `app.use()` holds only when
- * it comes before `init()` (see `createExpressApp`).
+ * The app module with waitressProxy applied through a `MiddlewareConsumer`.
+ * Not the recommended form: Nest installs module middleware after its own
+ * body parsers, on a path pattern whose parameter Express decodes first, so
+ * a request whose body is not JSON or whose path does not decode reaches
+ * the exception filters without passing the middleware, forged headers
+ * included. `app.use()` before `init()` (see `createExpressApp`) has no such
+ * gap.
  */
 export function proxiedAppModule(options: WaitressProxyOptions): Type {
   @Module({ controllers: [ReportController] })
@@ -73,15 +95,17 @@ export function proxiedAppModule(options: WaitressProxyOptions): Type {
 export type ExpressInstall = 'consumer' | 'use before init';
 
 /**
- * The app on Nest's Express platform, with the middleware from the module's
- * `MiddlewareConsumer` (the default), or from `app.use` before `init()`.
- * Never `app.use` after `init()` (or after `listen()`): Nest registers its
- * routes and its not-found handler at `init`, and Express runs middleware in
- * the order it was added, so a `waitressProxy` added then never runs at all.
+ * The app on Nest's Express platform, with the middleware from `app.use`
+ * before `init()` (the default): first in Express's stack, before Nest's body
+ * parsers, routes and not-found handler. Or from the module's
+ * `MiddlewareConsumer`, which misses the errors Nest raises before it (see
+ * `proxiedAppModule`). Never `app.use` after `init()` (or after `listen()`):
+ * Express runs middleware in the order it was added, so a `waitressProxy`
+ * added then never runs at all.
  */
 export async function createExpressApp(
   options: WaitressProxyOptions,
-  install: ExpressInstall = 'consumer',
+  install: ExpressInstall = 'use before init',
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     install === 'consumer' ? proxiedAppModule(options) : AppModule,
@@ -91,6 +115,7 @@ export async function createExpressApp(
     { logger: false },
   );
   if (install === 'use before init') app.use(expressProxy(options));
+  app.useGlobalFilters(new LoggingExceptionFilter(app.getHttpAdapter()));
   await app.init();
   return app;
 }
@@ -111,6 +136,7 @@ export async function createFastifyApp(
     { logger: false },
   );
   await app.register(fastifyProxy, options);
+  app.useGlobalFilters(new LoggingExceptionFilter(app.getHttpAdapter()));
   await app.init();
   return app;
 }

@@ -16,7 +16,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { waitressProxy } from '@waitress-proxy/express';
 import type { WaitressProxyOptions } from '@waitress-proxy/express';
-import { AppModule, createExpressApp, createFastifyApp } from './app.js';
+import { AppModule, LoggingExceptionFilter, createExpressApp, createFastifyApp } from './app.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WaitressProxyOptions;
 
@@ -28,14 +28,15 @@ async function createUseAfterInitApp(): Promise<NestExpressApplication> {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     { logger: false },
   );
+  app.useGlobalFilters(new LoggingExceptionFilter(app.getHttpAdapter()));
   await app.init();
   app.use(waitressProxy(options));
   return app;
 }
 
 const apps = {
-  express: await createExpressApp(options),
-  expressUseBeforeInit: await createExpressApp(options, 'use before init'),
+  express: await createExpressApp(options, 'consumer'),
+  expressUseBeforeInit: await createExpressApp(options),
   expressUseAfterInit: await createUseAfterInitApp(),
   fastify: await createFastifyApp(options),
 };
