@@ -173,9 +173,8 @@ export function describeDeployment(title: string, deployment: Deployment): void 
       // Without a Host line (HTTP/1.0 allows that), a proxy may skip the
       // proxy headers it adds only when the request has one (Apache's
       // mod_proxy appends X-Forwarded-Host only then) and pass the client's
-      // forged ones on alone.
-      // Apache refuses a request whose TLS SNI names a host when it has no
-      // Host line; without SNI it takes it.
+      // forged ones on alone. Apache refuses a request whose TLS SNI names a
+      // host when it has no Host line; without SNI it takes it.
       it.each([
         ['with', 'localhost'],
         ['without', undefined],
@@ -200,6 +199,41 @@ export function describeDeployment(title: string, deployment: Deployment): void 
             scheme: 'https',
           });
           expect(forgedValuesIn(JSON.stringify(report))).toEqual([]);
+        },
+      );
+
+      // An absolute-form target names a host of its own (RFC 9112 3.2.2),
+      // which a proxy may prefer to Host (nginx's $host does): the same
+      // hostile hosts, in the request line instead.
+      it.each(HOSTILE_HOSTS)(
+        'an absolute-form target naming host %j cannot choose the client address or smuggle a host',
+        async (host) => {
+          const client = nextClientAddress();
+          const port = running.proxy().port;
+          const reply = await rawRequest(
+            port,
+            client,
+            running.ca(),
+            'localhost',
+            [
+              `GET https://${host}${prefix}/whoami HTTP/1.1`,
+              `Host: localhost:${String(port)}`,
+              'Connection: close',
+            ].join('\r\n'),
+          );
+          expect(reply.status).not.toBeGreaterThanOrEqual(500);
+          if (reply.status === 200 && reply.body === '') return;
+          if (reply.status !== 200) {
+            expect(reply.status).toBe(400);
+            return;
+          }
+          const report = JSON.parse(reply.body) as AppReport;
+          expect({ clientAddress: report.clientAddress, scheme: report.scheme }).toEqual({
+            clientAddress: client,
+            scheme: 'https',
+          });
+          expect(report.hostname).not.toBe('evil.com');
+          expect(report.host).not.toMatch(/^evil\.com(:\d+)?$/);
         },
       );
 
