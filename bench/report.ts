@@ -9,7 +9,7 @@ import type { CoreResult } from './core.js';
 import { PINNING } from './e2e.js';
 import type { E2eOptions, E2eResult } from './e2e.js';
 import type { MemoryResult } from './memory.js';
-import { verdictOf, verdictText } from './verdict.js';
+import { fasterVerdict, verdictOf, verdictText } from './verdict.js';
 import type { Verdict } from './verdict.js';
 import { FORMS, NOOP_SETTINGS, TRUST_SETTINGS } from './forms.js';
 import type { Framework } from './forms.js';
@@ -94,15 +94,11 @@ export function targets(results: BenchResults): Target[] {
       measured: `${pct(adapter.ratioToBare)} (rounds ${range(adapter.ratioRange)})`,
       verdict: verdictOf(adapter.ratioRange, goal),
     });
-    // Faster than the framework's setting when the adapter's slowest round
-    // (against bare) beats the setting's fastest; slower when the reverse.
-    const [adapterLow, adapterHigh] = adapter.ratioRange;
-    const [trustLow, trustHigh] = trust.ratioRange;
     list.push({
       what: `${result.framework}: adapter faster than ${TRUST_SETTINGS[result.framework]}`,
       target: `> ${pct(trust.ratioToBare)} (rounds ${range(trust.ratioRange)})`,
       measured: `${pct(adapter.ratioToBare)} (rounds ${range(adapter.ratioRange)})`,
-      verdict: adapterLow > trustHigh ? 'met' : adapterHigh <= trustLow ? 'missed' : 'not shown',
+      verdict: fasterVerdict(adapter.ratioRange, trust.ratioRange),
     });
   }
   return list;

@@ -14,6 +14,21 @@ export function verdictOf([low, high]: readonly [number, number], goal: number):
   return 'not shown';
 }
 
+/**
+ * Whether the adapter is faster than the framework's own setting, from each
+ * form's lowest and highest round ratio to bare: faster only when the
+ * adapter's slowest round beats the setting's fastest, slower when its
+ * fastest is no better than the setting's slowest.
+ */
+export function fasterVerdict(
+  [adapterLow, adapterHigh]: readonly [number, number],
+  [settingLow, settingHigh]: readonly [number, number],
+): Verdict {
+  if (adapterLow > settingHigh) return 'met';
+  if (adapterHigh <= settingLow) return 'missed';
+  return 'not shown';
+}
+
 /** How the report words a verdict. */
 export function verdictText(verdict: Verdict): string {
   if (verdict === 'met') return 'met';
