@@ -7,9 +7,8 @@
  * and through a `serverFactory` one.
  */
 import { spawnSync } from 'node:child_process';
-import { ServerResponse, createServer } from 'node:http';
+import { ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import Fastify from 'fastify';
@@ -326,8 +325,12 @@ describe("fastify.routing from an 'upgrade' handler (no 'request' event: the hoo
     lines: readonly string[],
   ): Promise<{ status: number; json: unknown }> {
     if (!peer.startsWith('127.')) throw new Error(`refusing to send from non-loopback ${peer}`);
-    const head = ['GET /user/7 HTTP/1.1', 'Host: app.example', 'Connection: Upgrade'];
-    head.push('Upgrade: websocket');
+    const head = [
+      'GET /user/7 HTTP/1.1',
+      'Host: app.example',
+      'Connection: Upgrade',
+      'Upgrade: websocket',
+    ];
     for (let i = 0; i + 1 < lines.length; i += 2) head.push(`${lines[i]}: ${lines[i + 1]}`);
     const text = await new Promise<string>((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port, localAddress: peer }, () => {
